@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build rust/kvm_exit_timing.ko against KDIR; without KDIR, against the
+# cached test-bed kernel (set up and built first if needed).
+# Extra kbuild arguments (e.g. ARCH=arm64 for a cross build) may follow.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+if [ -n "${KDIR:-}" ]; then
+	# A user's own kernel: build with the toolchain it was built with.
+	[ -f "$KDIR/Module.symvers" ] || ket_die "KDIR=$KDIR is not a built kernel tree (no Module.symvers)"
+	grep -q '^CONFIG_RUST=y' "$KDIR/.config" 2>/dev/null ||
+		ket_die "KDIR=$KDIR was built without CONFIG_RUST=y; the module is written in Rust"
+	kargs=(LLVM=1 "$@")
+else
+	"$KET_ROOT/scripts/setup.sh"
+	KDIR=$("$KET_ROOT/scripts/build-kernel.sh" test)
+	mapfile -t kargs < <(ket_kbuild_args)
+	kargs+=("$@")
+fi
+ket_log "module: building against $KDIR"
+make -C "$KDIR" M="$KET_ROOT" "${kargs[@]}" modules >&2
+ko=$KET_ROOT/rust/kvm_exit_timing.ko
+[ -f "$ko" ] || ket_die "the build produced no $ko"
+ket_log "module: $ko ($(stat -c %s "$ko") bytes)"
+echo "$ko"

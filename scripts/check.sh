@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: everything, from a fresh machine. Host tests, patch style,
+# kernel + module + selftests builds, then the guest test job on each host
+# configuration of the bed. Ends with "N passed, N failed, N skipped" and
+# exits non-zero on any failure.
+#
+# KET_CONFIGS limits the host configurations (default: all three), e.g.
+#   KET_CONFIGS=modern make check
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+pass=0 fail=0 skip=0
+failures=()
+t0=$(date +%s)
+point() { # ok|fail|skip name
+	case "$1" in
+	ok) pass=$((pass + 1)); echo "ok - $2" ;;
+	skip) skip=$((skip + 1)); echo "ok - $2 # SKIP" ;;
+	*) fail=$((fail + 1)); failures+=("$2"); echo "not ok - $2" ;;
+	esac
+}
+finish() {
+	echo
+	ket_log "make check finished in $(( $(date +%s) - t0 ))s"
+	for f in "${failures[@]}"; do echo "FAILED: $f"; done
+	echo "$pass passed, $fail failed, $skip skipped"
+	[ "$fail" -eq 0 ]
+	exit
+}
+# A step that everything after it needs: on failure, stop here.
+need() { # name cmd...
+	local name=$1
+	shift
+	if "$@"; then point ok "$name"; else point fail "$name"; finish; fi
+}
+
+need "set-up (scripts/setup.sh)" "$KET_ROOT/scripts/setup.sh"
+
+# Host: the module's pure code under cargo, and formatting.
+ket_log "host: cargo test (pure module code)"
+cargo_log=$(mktemp)
+(cd "$KET_ROOT" && cargo test --locked --workspace 2>&1) | tee "$cargo_log" | grep -E '^test |test result' >&2
+cargo_rc=${PIPESTATUS[0]}
+while read -r name result; do
+	[ "$result" = ok ] && point ok "host/cargo: $name" || point fail "host/cargo: $name"
+done < <(sed -n 's/^test \(.*\) \.\.\. \([a-zA-Z]*\)$/\1 \2/p' "$cargo_log")
+[ "$cargo_rc" -eq 0 ] || point fail "host/cargo test exit status $cargo_rc"
+rm -f "$cargo_log"
+if (cd "$KET_ROOT" && rustfmt --edition 2021 --check $(git ls-files '*.rs') >/dev/null 2>&1); then
+	point ok "host: rustfmt --check"
+else
+	point fail "host: rustfmt --check (run rustfmt --edition 2021 on the .rs files)"
+fi
+
+# Builds.
+kdir=$("$KET_ROOT/scripts/build-kernel.sh" test) && point ok "build: patched 6.12 kernel (test)" ||
+	{ point fail "build: patched 6.12 kernel (test)"; finish; }
+
+ket_log "patches: checkpatch.pl --strict"
+series=$KET_ROOT/patches/6.12/series
+for p in "$KET_ROOT"/patches/6.12/*.patch; do
+	name=patches/6.12/$(basename "$p")
+	grep -qxF "$(basename "$p")" "$series" || { point fail "$name is not listed in series"; continue; }
+	if out=$(perl "$kdir/scripts/checkpatch.pl" --strict --no-tree "$p" 2>&1); then
+		point ok "checkpatch --strict: $name"
+	else
+		echo "$out" | sed 's/^/    /'
+		point fail "checkpatch --strict: $name"
+	fi
+done
+
+ko=$(KDIR='' "$KET_ROOT/scripts/build-module.sh") && point ok "build: kvm_exit_timing.ko" ||
+	{ point fail "build: kvm_exit_timing.ko"; finish; }
+tests=$("$KET_ROOT/scripts/build-selftests.sh" "$kdir") && point ok "build: kselftests (in-tree KVM + ours)" ||
+	{ point fail "build: kselftests"; finish; }
+run=$KET_CACHE/runs/check-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$run"
+need "build: initramfs" "$KET_ROOT/scripts/make-initramfs.sh" "$kdir" "$tests" "$ko" "$run/initramfs.cpio"
+
+# The host configurations of the bed.
+declare -A config_args=(
+	[modern]="--cpu max --gic 3"
+	[ls2080]="--cpu cortex-a72 --gic 3"
+	[gicv2]="--cpu max --gic 2 --nvhe"
+)
+for cfg in ${KET_CONFIGS:-modern ls2080 gicv2}; do
+	[ -n "${config_args[$cfg]:-}" ] || { point fail "unknown configuration '$cfg' in KET_CONFIGS"; continue; }
+	# shellcheck disable=SC2086 # config_args holds words
+	"$KET_ROOT/scripts/run-guest.sh" --job check --label "$cfg" ${config_args[$cfg]} \
+		--kernel "$kdir/arch/arm64/boot/Image" --initrd "$run/initramfs.cpio" --out "$run/$cfg"
+	rc=$?
+	if [ ! -s "$run/$cfg/results.txt" ] || ! grep -q '^ket-result: ' "$run/$cfg/results.txt"; then
+		point fail "guest [$cfg]: no result (exit $rc); see $run/$cfg/serial.log"
+		continue
+	fi
+	while IFS= read -r line; do
+		name=${line#* [0-9]* }
+		case "$line" in
+		"ok "*"# SKIP"*) point skip "guest [$cfg] ${name%% # SKIP*}" ;;
+		"ok "*) point ok "guest [$cfg] $name" ;;
+		"not ok "*) point fail "guest [$cfg] $name" ;;
+		esac
+	done < <(grep -E '^(ok|not ok) [0-9]+ ' "$run/$cfg/results.txt")
+	grep -qx 'ket-result: exit=0' "$run/$cfg/results.txt" ||
+		grep -qE '^not ok ' "$run/$cfg/results.txt" ||
+		point fail "guest [$cfg]: guest reported failure without a failing test point"
+done
+ket_log "guest logs and results: $run"
+finish

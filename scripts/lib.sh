@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Shared settings and helpers for the test-bed scripts. Source it; do not run it.
+
+# Where this checkout lives.
+KET_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Everything built or downloaded lives outside the repository, here.
+KET_CACHE=${KET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvm-exit-timing}
+
+# Pinned versions: what this bed was tested with. setup.sh falls back to
+# the newest available version, with a warning, when a pin has left the
+# archive; the cache keys below use the versions actually installed.
+KET_KERNEL_PKG=linux-source-6.12
+KET_KERNEL_PIN=6.12.117-1~deb12u1
+KET_RUSTC_PIN=1.96.0+dfsg1-1~deb12u2
+KET_BINDGEN_VERSION=0.70.1
+KET_BUSYBOX_PIN=1:1.35.0-4+b7
+
+# Toolchain the kernel build must use: Debian's rustc (rustup's, first on
+# PATH, lacks the core source and makes CONFIG_RUST silently vanish) and
+# bindgen loading libclang 14.
+KET_RUSTC=/usr/bin/rustc
+KET_RUSTDOC=/usr/bin/rustdoc
+KET_BINDGEN=$KET_CACHE/tools/bindgen-$KET_BINDGEN_VERSION/bin/bindgen
+export LIBCLANG_PATH=/usr/lib/llvm-14/lib
+
+# Arguments for every kbuild invocation (kernel and module alike).
+ket_kbuild_args() {
+	printf '%s\n' ARCH=arm64 LLVM=1 "RUSTC=$KET_RUSTC" "RUSTDOC=$KET_RUSTDOC" \
+		"BINDGEN=$KET_BINDGEN"
+}
+
+ket_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+ket_warn() { printf '\033[1;33mWARNING: %s\033[0m\n' "$*" >&2; }
+ket_die() { printf '\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
+
+# Run a long command quietly, printing a progress line every 30 s and the
+# log's tail if it fails. Usage: ket_run_logged LOGFILE what -- cmd...
+ket_run_logged() {
+	local log=$1 what=$2 start next pid rc
+	shift 3
+	start=$(date +%s)
+	next=$((start + 30))
+	"$@" >"$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		if [ "$(date +%s)" -ge $next ] && kill -0 "$pid" 2>/dev/null; then
+			next=$((next + 30))
+			printf '    ... %s: %ds, %s\n' "$what" $(( $(date +%s) - start )) \
+				"$(tail -n 1 "$log" | cut -c1-90)" >&2
+		fi
+	done
+	wait "$pid"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 40 "$log" >&2
+		ket_die "$what failed (exit $rc); full log: $log"
+	fi
+	printf '    %s done in %ds\n' "$what" $(( $(date +%s) - start )) >&2
+}
+
+# Installed version of a Debian package, empty if absent.
+ket_pkg_version() {
+	dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null |
+		awk '$3 == "installed" { print $4 }'
+}
+
+# The kernel source version inside the installed linux-source package.
+ket_kernel_tarball() {
+	local t
+	t=$(ls /usr/src/linux-source-6.12.tar.xz 2>/dev/null) ||
+		ket_die "no /usr/src/linux-source-6.12.tar.xz; run scripts/setup.sh"
+	echo "$t"
+}
+
+# A short hash over the named files and strings.
+ket_hash() {
+	local item
+	for item in "$@"; do
+		if [ -f "$item" ]; then
+			printf 'file %s\n' "${item#"$KET_ROOT"/}"
+			cat "$item"
+		else
+			printf 'str %s\n' "$item"
+		fi
+	done | sha256sum | cut -c1-16
+}
+
+# Versions of every tool whose output ends up in a built kernel.
+ket_toolchain_id() {
+	"$KET_RUSTC" --version
+	"$KET_BINDGEN" --version 2>/dev/null
+	clang --version | head -n 1
+	ld.lld --version | head -n 1
+	ket_pkg_version "$KET_KERNEL_PKG"
+	ket_pkg_version rust-web-src
+}
+
+# Config fragments of a kernel variant, applied in order on allnoconfig.
+# "test" is the bed's kernel: the base plus cheap debug checks.
+# "unpatched" is the same kernel without patches/6.12: the baseline.
+ket_variant_fragments() {
+	case "$1" in
+	test|unpatched) echo "$KET_ROOT/configs/base.config $KET_ROOT/configs/checks.config" ;;
+	*) ket_die "unknown kernel variant '$1' (known: test, unpatched)" ;;
+	esac
+}
+
+# The patches a variant applies, in series order, as paths.
+ket_variant_patches() {
+	local p
+	[ "$1" = unpatched ] && return 0
+	while read -r p; do
+		case "$p" in ''|'#'*) continue ;; esac
+		echo "$KET_ROOT/patches/6.12/$p"
+	done <"$KET_ROOT/patches/6.12/series"
+}
+
+# The key of a kernel variant's cached tree: every input that changes it
+# (the patches' paths in series order, so a reordered series counts too).
+ket_kernel_key() {
+	local variant=${1:-test}
+	ket_hash "variant $variant" "$(ket_toolchain_id)" "$(ket_kbuild_args)" \
+		$(ket_variant_patches "$variant") \
+		$(ket_variant_fragments "$variant") \
+		"$KET_ROOT/scripts/build-kernel.sh"
+}
+
+ket_kernel_dir() {
+	echo "$KET_CACHE/kernel-${1:-test}-$(ket_kernel_key "${1:-test}")"
+}
