@@ -15,7 +15,7 @@ KET_KERNEL_PKG=linux-source-6.12
 KET_KERNEL_PIN=6.12.117-1~deb12u1
 KET_RUSTC_PIN=1.96.0+dfsg1-1~deb12u2
 KET_BINDGEN_VERSION=0.70.1
-KET_BUSYBOX_PIN=1:1.35.0-4+b7
+KET_BUSYBOX_PIN=1:1.35.0-4+deb12u1+b1
 
 # Toolchain the kernel build must use: Debian's rustc (rustup's, first on
 # PATH, lacks the core source and makes CONFIG_RUST silently vanish) and

@@ -3,7 +3,7 @@
 #
 # Pack the guest's initramfs: static busybox (arm64), guest/init, the module,
 # our selftests and tools, and the in-tree KVM selftests.
-# Usage: make-initramfs.sh KDIR SELFTESTS_OUT MODULE_KO OUTPUT_CPIO
+# Usage: make-initramfs.sh KDIR SELFTESTS_OUT MODULE_KO|none OUTPUT_CPIO
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -47,7 +47,7 @@ trap 'rm -f "$spec"' EXIT
 	echo "file /init $KET_ROOT/guest/init 0755 0 0"
 	echo "file /bin/busybox $(busybox_bin) 0755 0 0"
 	echo "slink /bin/sh busybox 0777 0 0"
-	echo "file /ket/kvm_exit_timing.ko $ko 0644 0 0"
+	[ "$ko" = none ] || echo "file /ket/kvm_exit_timing.ko $ko 0644 0 0"
 	echo "file /ket/upstream.list $KET_ROOT/selftests/upstream.list 0644 0 0"
 	for t in $(sed -n 's/^TESTS := //p' "$KET_ROOT/selftests/Makefile"); do
 		echo "file /ket/tests/$t $tests/ket/$t 0755 0 0"

@@ -13,6 +13,7 @@
 #   --smp N                   CPUs (default: 4)
 #   --mem SIZE                memory (default: 2G)
 #   --timeout S               give up after S seconds (default: 1200)
+#   --test-timeout S          upstream-all: per-test limit (default: 120)
 #   --label NAME              names this configuration in TAP and logs
 #   --out DIR                 where serial.log and results go (default: a new temp dir)
 #
@@ -23,8 +24,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 job=check cpu=max gic=3 nvhe=no icount=no smp=4 mem=2G limit=1200 label= out=
+test_limit=120
 kernel= initrd=
-usage() { sed -n '5,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 3; }
+usage() { sed -n '3,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//' >&2; exit 3; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--job) job=$2; shift ;;
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift ;;
 	--mem) mem=$2; shift ;;
 	--timeout) limit=$2; shift ;;
+	--test-timeout) test_limit=$2; shift ;;
 	--label) label=$2; shift ;;
 	--out) out=$2; shift ;;
 	--kernel) kernel=$2; shift ;;
@@ -49,16 +52,20 @@ case "$cpu" in max|cortex-a72) ;; *) echo "bad --cpu '$cpu' (max or cortex-a72)"
 case "$gic" in 2|3) ;; *) echo "bad --gic '$gic' (2 or 3)" >&2; usage ;; esac
 [[ "$smp" =~ ^[1-8]$ ]] || { echo "bad --smp '$smp' (1..8)" >&2; usage; }
 [[ "$limit" =~ ^[0-9]+$ ]] || { echo "bad --timeout '$limit'" >&2; usage; }
+[[ "$test_limit" =~ ^[0-9]+$ ]] || { echo "bad --test-timeout '$test_limit'" >&2; usage; }
 [ -f "$kernel" ] || { echo "--kernel: no such file '$kernel'" >&2; usage; }
 [ -f "$initrd" ] || { echo "--initrd: no such file '$initrd'" >&2; usage; }
-label=${label:-$cpu-gicv$gic$( [ $nvhe = yes ] && echo -nvhe)}
+if [ -z "$label" ]; then
+	label=$cpu-gicv$gic
+	[ $nvhe = no ] || label+=-nvhe
+fi
 out=${out:-$(mktemp -d "${TMPDIR:-/tmp}/ket-run.XXXXXX")}
 mkdir -p "$out"
 log=$out/serial.log
 results=$out/results.img
 truncate -s 0 "$results" && truncate -s 8M "$results"
 
-append="console=ttyAMA0 panic=-1 ket.job=$job ket.label=$label"
+append="console=ttyAMA0 panic=-1 ket.job=$job ket.label=$label ket.timeout=$test_limit"
 [ $nvhe = yes ] && append+=" kvm-arm.mode=nvhe"
 qemu=(qemu-system-aarch64 -M "virt,virtualization=on,gic-version=$gic" -cpu "$cpu"
 	-smp "$smp" -m "$mem" -kernel "$kernel" -initrd "$initrd" -append "$append"

@@ -38,7 +38,7 @@ if [ ${#missing[@]} -gt 0 ] || [ $have_arm64 = no ]; then
 		echo "Missing Debian packages: ${missing[*]:-none}" >&2
 		[ $have_arm64 = yes ] || echo "Missing: the arm64 foreign architecture (for busybox-static:arm64)" >&2
 		echo "As root, on Debian 12, run:" >&2
-		echo "  dpkg --add-architecture arm64 && apt-get update && apt-get install ${missing[*]}" >&2
+		echo "  $( [ $have_arm64 = yes ] || echo 'dpkg --add-architecture arm64 && ')apt-get update && apt-get install ${missing[*]}" >&2
 		ket_die "cannot install packages: $( [ "$(id -u)" -ne 0 ] && echo 'not root' || echo 'no apt-get')"
 	fi
 	if [ $have_arm64 = no ]; then
