@@ -79,16 +79,10 @@ run=$KET_CACHE/runs/check-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$run"
 need "build: initramfs" "$KET_ROOT/scripts/make-initramfs.sh" "$kdir" "$tests" "$ko" "$run/initramfs.cpio"
 
-# The host configurations of the bed.
-declare -A config_args=(
-	[modern]="--cpu max --gic 3"
-	[ls2080]="--cpu cortex-a72 --gic 3"
-	[gicv2]="--cpu max --gic 2 --nvhe"
-)
-for cfg in ${KET_CONFIGS:-modern ls2080 gicv2}; do
-	[ -n "${config_args[$cfg]:-}" ] || { point fail "unknown configuration '$cfg' in KET_CONFIGS"; continue; }
-	# shellcheck disable=SC2086 # config_args holds words
-	"$KET_ROOT/scripts/run-guest.sh" --job check --label "$cfg" ${config_args[$cfg]} \
+for cfg in ${KET_CONFIGS:-$KET_HOSTS}; do
+	args=$(ket_host_args "$cfg") || { point fail "unknown configuration '$cfg' in KET_CONFIGS"; continue; }
+	# shellcheck disable=SC2086 # args holds words
+	"$KET_ROOT/scripts/run-guest.sh" --job check --label "$cfg" $args \
 		--kernel "$kdir/arch/arm64/boot/Image" --initrd "$run/initramfs.cpio" --out "$run/$cfg"
 	rc=$?
 	if [ ! -s "$run/$cfg/results.txt" ] || ! grep -q '^ket-result: ' "$run/$cfg/results.txt"; then

@@ -9,12 +9,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-case "${KET_DEMO_HOST:-ls2080}" in
-modern) host=(--cpu max --gic 3) ;;
-ls2080) host=(--cpu cortex-a72 --gic 3) ;;
-gicv2) host=(--cpu max --gic 2 --nvhe) ;;
-*) ket_die "KET_DEMO_HOST must be modern, ls2080 or gicv2, not '$KET_DEMO_HOST'" ;;
-esac
+demo_host=${KET_DEMO_HOST:-ls2080}
+host_args=$(ket_host_args "$demo_host") ||
+	ket_die "KET_DEMO_HOST must be one of: $KET_HOSTS (not '$demo_host')"
 
 "$KET_ROOT/scripts/setup.sh"
 kdir=$("$KET_ROOT/scripts/build-kernel.sh" test)
@@ -23,7 +20,8 @@ tests=$("$KET_ROOT/scripts/build-selftests.sh" "$kdir")
 run=$KET_CACHE/runs/demo-$(date +%Y%m%d-%H%M%S)
 "$KET_ROOT/scripts/make-initramfs.sh" "$kdir" "$tests" "$ko" "$run/initramfs.cpio"
 rc=0
-"$KET_ROOT/scripts/run-guest.sh" --job demo --label "${KET_DEMO_HOST:-ls2080}" "${host[@]}" \
+# shellcheck disable=SC2086 # host_args holds words
+"$KET_ROOT/scripts/run-guest.sh" --job demo --label "$demo_host" $host_args \
 	--kernel "$kdir/arch/arm64/boot/Image" --initrd "$run/initramfs.cpio" --out "$run" || rc=$?
 echo
 echo "==== inside the KVM host (from $run/results.txt) ===="

@@ -14,19 +14,14 @@ kdir=$("$KET_ROOT/scripts/build-kernel.sh" unpatched)
 tests=$("$KET_ROOT/scripts/build-selftests.sh" "$kdir")
 run=$KET_CACHE/runs/baseline-$(date +%Y%m%d-%H%M%S)
 "$KET_ROOT/scripts/make-initramfs.sh" "$kdir" "$tests" none "$run/initramfs.cpio"
-declare -A config_args=(
-	[modern]="--cpu max --gic 3"
-	[ls2080]="--cpu cortex-a72 --gic 3"
-	[gicv2]="--cpu max --gic 2 --nvhe"
-)
-for cfg in modern ls2080 gicv2; do
-	# shellcheck disable=SC2086 # config_args holds words
-	"$KET_ROOT/scripts/run-guest.sh" --job upstream-all --label "$cfg" ${config_args[$cfg]} \
+for cfg in $KET_HOSTS; do
+	# shellcheck disable=SC2086 # ket_host_args prints words
+	"$KET_ROOT/scripts/run-guest.sh" --job upstream-all --label "$cfg" $(ket_host_args "$cfg") \
 		--test-timeout "$limit" --timeout 7200 \
 		--kernel "$kdir/arch/arm64/boot/Image" --initrd "$run/initramfs.cpio" --out "$run/$cfg" || true
 done
 echo "Per test, on modern ls2080 gicv2 (ok, SKIP, FAIL):"
-for cfg in modern ls2080 gicv2; do
+for cfg in $KET_HOSTS; do
 	sed -n "s/^ok [0-9]* $cfg\/upstream\/\([^ ]*\) # SKIP.*/\1 SKIP/p; s/^ok [0-9]* $cfg\/upstream\/\([^ ]*\)$/\1 ok/p; s/^not ok [0-9]* $cfg\/upstream\/\([^ ]*\) #\(.*\)/\1 FAIL(\2)/p" \
 		"$run/$cfg/results.txt"
 done | awk '{ r[$1] = r[$1] " " $2 } END { for (t in r) print t ":" r[t] }' | sort
