@@ -85,7 +85,8 @@ start=$(date +%s)
 "${qemu[@]}" -serial "file:$log" &
 qpid=$!
 # Progress: the top-level TAP lines and the job's own messages.
-tail -n +1 -F "$log" 2>/dev/null | grep --line-buffered -E '^(ok|not ok) |^# [^ ]+: running |^ket: ' |
+# tail follows QEMU's pid, so the pipeline ends with QEMU whatever happens.
+tail -n +1 -F --pid=$qpid "$log" 2>/dev/null | grep --line-buffered -E '^(ok|not ok) |^# [^ ]+: running |^ket: ' |
 	sed -u "s/^/    [$label] /" >&2 &
 tpid=$!
 trap 'kill $qpid $tpid 2>/dev/null || true' EXIT
