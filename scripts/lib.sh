@@ -52,8 +52,8 @@ ket_run_logged() {
 				"$(tail -n 1 "$log" | cut -c1-90)" >&2
 		fi
 	done
-	wait "$pid"
-	rc=$?
+	rc=0
+	wait "$pid" || rc=$? # under set -e a bare failing wait would exit unreported
 	if [ "$rc" -ne 0 ]; then
 		tail -n 40 "$log" >&2
 		ket_die "$what failed (exit $rc); full log: $log"
@@ -61,9 +61,10 @@ ket_run_logged() {
 	printf '    %s done in %ds\n' "$what" $(( $(date +%s) - start )) >&2
 }
 
-# Installed version of a Debian package, empty if absent.
+# Installed version of a Debian package, empty if absent. Always succeeds:
+# dpkg-query fails for unknown packages, which pipefail would pass on.
 ket_pkg_version() {
-	dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null |
+	{ dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null || true; } |
 		awk '$3 == "installed" { print $4 }'
 }
 
