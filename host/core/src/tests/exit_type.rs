@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Host tests of the pure files.
-
-extern crate std;
+//! Exit types: ABI names and order.
 
 use crate::exit_type::ExitType;
 use crate::version;
@@ -71,5 +69,5 @@ fn only_timeinguest_and_descheduled_are_not_exits() {
 #[test]
 fn version_matches_cargo_and_modinfo() {
     assert_eq!(version::VERSION, env!("CARGO_PKG_VERSION"));
-    assert_eq!(&version::MODINFO[..], b"version=0.1.0\0");
+    assert_eq!(&version::MODINFO[..], b"version=0.2.0\0");
 }

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Parsing of writes to `control` and to a VM's `reset`.
+
+use crate::command::{parse_command, parse_vm_reset, Command};
+use proptest::prelude::*;
+
+#[test]
+fn control_commands() {
+    assert_eq!(parse_command(b"reset"), Some(Command::Reset));
+    assert_eq!(parse_command(b"reset\n"), Some(Command::Reset));
+    assert_eq!(parse_command(b"enable\n"), Some(Command::Enable));
+    assert_eq!(parse_command(b"disable"), Some(Command::Disable));
+}
+
+#[test]
+fn control_rejects_near_misses() {
+    for bad in [
+        &b""[..],
+        b"\n",
+        b"reset\n\n",
+        b"reset\r\n",
+        b" reset",
+        b"reset ",
+        b"Reset",
+        b"RESET",
+        b"reset\0",
+        b"res",
+        b"resetx",
+        b"enable disable",
+        b"1",
+        b"\xffreset",
+    ] {
+        assert_eq!(parse_command(bad), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn vm_reset() {
+    assert!(parse_vm_reset(b"1"));
+    assert!(parse_vm_reset(b"1\n"));
+    for bad in [
+        &b""[..],
+        b"\n",
+        b"0",
+        b"11",
+        b"1 ",
+        b" 1",
+        b"1\n\n",
+        b"reset",
+        b"\x01",
+    ] {
+        assert!(!parse_vm_reset(bad), "{bad:?}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_are_rejected_unless_a_command(input in proptest::collection::vec(any::<u8>(), 0..24)) {
+        let valid = [&b"reset"[..], b"enable", b"disable"];
+        let stripped = input.strip_suffix(b"\n").unwrap_or(&input);
+        prop_assert_eq!(parse_command(&input).is_some(), valid.contains(&stripped));
+        prop_assert_eq!(parse_vm_reset(&input), stripped == b"1");
+    }
+}

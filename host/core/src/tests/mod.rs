@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host tests of the module's pure files, one file per module.
+
+mod classify;
+mod command;
+mod exit_type;
+mod histogram;
+mod recorder;
+mod row;
+mod table;
+mod totals;
+mod wide;
+
+use crate::recorder::VcpuRecorder;
+use std::boxed::Box;
+
+/// A recorder as the kernel allocates it: zeroed memory.
+pub(crate) fn new_recorder() -> Box<VcpuRecorder> {
+    // SAFETY: all-zero memory is a valid, empty `VcpuRecorder` (its
+    // documented allocation contract).
+    unsafe { Box::<VcpuRecorder>::new_zeroed().assume_init() }
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The text of the debugfs files: layout rules tools rely on.
+
+use super::new_recorder;
+use crate::classify::{ARM_EXCEPTION_IRQ, ARM_EXCEPTION_TRAP};
+use crate::exit_type::ExitType;
+use crate::histogram::BUCKETS;
+use crate::table::*;
+use std::string::String;
+use std::vec::Vec;
+
+const CLOCK: Clock = Clock {
+    name: "test counter",
+    hz: 1000,
+};
+
+fn header(kind: &'static str) -> Header<'static> {
+    Header {
+        kind,
+        scope: Scope::Vcpu {
+            vm: "1234-11",
+            vcpu: 2,
+        },
+        clock: CLOCK,
+        interval: 4000,
+    }
+}
+
+/// A vCPU that made 3 HVC64 exits of 10, 20 and 60 ticks.
+fn sample() -> [RowSummary; ExitType::COUNT] {
+    let r = new_recorder();
+    unsafe {
+        let mut now = 0;
+        for d in [10, 20, 60] {
+            r.on_enter(now);
+            r.on_exit(now + 100, ARM_EXCEPTION_TRAP, 0x16 << 26);
+            now += 100 + d;
+        }
+        r.on_enter(now);
+        r.on_exit(now + 1, ARM_EXCEPTION_IRQ, 0);
+    }
+    let mut b = [0u64; BUCKETS];
+    ExitType::ALL.map(|t| {
+        let s = r.read_row(t, &mut b);
+        RowSummary::new(s, &b)
+    })
+}
+
+#[test]
+fn stats_table_layout() {
+    let mut out = String::new();
+    write_stats(&mut out, &header("stats"), &sample()).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "# kvm_exit_timing 0.2.0 stats");
+    assert_eq!(lines[1], "# vm: 1234-11");
+    assert_eq!(lines[2], "# vcpu: 2");
+    assert_eq!(lines[3], "# clock: test counter");
+    assert_eq!(lines[4], "# unit: ticks");
+    assert_eq!(lines[5], "# frequency: 1000 Hz");
+    assert_eq!(lines[6], "# interval: 4.000000 s since reset (4000 ticks)");
+    // The three HVC64 exits: the INTERRUPT one is still pending.
+    assert_eq!(lines[7], "# exits: 3");
+    let table = &lines[8..];
+    assert_eq!(table.len(), 1 + ExitType::COUNT);
+    let names: Vec<&str> = table[0].split_whitespace().collect();
+    assert_eq!(
+        names,
+        [
+            "type", "count", "min", "max", "avg", "total", "stddev", "p50", "p99", "count/s",
+            "total/s"
+        ]
+    );
+    // Aligned: every line has the same length, rows in ABI order.
+    for (line, t) in table[1..].iter().zip(ExitType::ALL) {
+        assert_eq!(line.len(), table[0].len(), "{line}");
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cells.len(), 11);
+        assert_eq!(cells[0], t.name());
+    }
+    let hvc: Vec<&str> = table[1 + ExitType::Hvc64 as usize]
+        .split_whitespace()
+        .collect();
+    // count min max avg total stddev p50 p99 count/s total/s
+    assert_eq!(
+        hvc[1..],
+        ["3", "10", "60", "30", "90", "21", "21", "60", "0.75", "22.50"]
+    );
+    let wfx: Vec<&str> = table[1].split_whitespace().collect();
+    assert_eq!(
+        wfx[1..],
+        ["0", "0", "0", "0", "0", "0", "0", "0", "0.00", "0.00"]
+    );
+    let tig: Vec<&str> = table[1 + ExitType::TimeInGuest as usize]
+        .split_whitespace()
+        .collect();
+    // A guest run is recorded with the exit that ends it: the last is pending.
+    assert_eq!(tig[1..4], ["3", "100", "100"]);
+}
+
+#[test]
+fn aggregated_scopes_say_what_they_cover() {
+    let mut out = String::new();
+    let mut h = header("summary");
+    h.scope = Scope::All {
+        live_vms: 2,
+        destroyed_vms: 3,
+        vcpus: 7,
+    };
+    write_stats(&mut out, &h, &sample()).unwrap();
+    assert!(out.starts_with(
+        "# kvm_exit_timing 0.2.0 summary\n# vms: 5 (2 live, 3 destroyed)\n# vcpus: 7\n"
+    ));
+    let mut out = String::new();
+    h.scope = Scope::Vm {
+        vm: "9-12",
+        vcpus: 4,
+    };
+    h.interval = 0;
+    write_stats(&mut out, &h, &sample()).unwrap();
+    assert!(out.contains("# vm: 9-12\n# vcpus: 4\n"));
+    assert!(out.contains("# interval: 0.000000 s since reset (0 ticks)\n"));
+}
+
+#[test]
+fn histogram_file_layout() {
+    let rows = sample();
+    let r = new_recorder();
+    unsafe {
+        for (i, d) in [10u64, 20, 60].iter().enumerate() {
+            let t = i as u64 * 1000;
+            r.on_enter(t);
+            r.on_exit(t + 100, ARM_EXCEPTION_TRAP, 0x16 << 26);
+            r.on_enter(t + 100 + d);
+        }
+    }
+    let mut out = String::new();
+    let mut b = [0u64; BUCKETS];
+    write_histogram(&mut out, &header("histogram"), &mut b, |t, b| {
+        r.read_row(t, b)
+    })
+    .unwrap();
+    let records: Vec<Vec<&str>> = out
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let percentiles: Vec<_> = records.iter().filter(|r| r[0] == "percentiles").collect();
+    assert_eq!(percentiles.len(), ExitType::COUNT);
+    assert_eq!(
+        *percentiles[ExitType::Hvc64 as usize],
+        ["percentiles", "HVC64", "3", "21", "60", "60", "60"]
+    );
+    assert_eq!(rows[ExitType::Hvc64 as usize].p90, 60);
+    let buckets: Vec<_> = records.iter().filter(|r| r[0] == "bucket").collect();
+    let hvc: Vec<_> = buckets
+        .iter()
+        .filter(|r| r[1] == "HVC64")
+        .map(|r| (r[2], r[3], r[4]))
+        .collect();
+    assert_eq!(
+        hvc,
+        [("10", "10", "1"), ("20", "21", "1"), ("60", "63", "1")]
+    );
+    assert_eq!(records.len(), percentiles.len() + buckets.len());
+}
+
+#[test]
+fn control_file() {
+    let mut out = String::new();
+    let status = Status {
+        enabled: true,
+        live_vms: 1,
+        vcpus: 2,
+        pool: 8,
+        dropped_no_state: 3,
+        ..Default::default()
+    };
+    write_control(&mut out, &status, &CLOCK).unwrap();
+    assert_eq!(
+        out,
+        "# kvm_exit_timing 0.2.0 control\n# write: reset | enable | disable\nstate: enabled\n\
+         clock: test counter\nunit: ticks\nfrequency: 1000 Hz\nvms: 1\nvcpus: 2\npool: 8\n\
+         dropped_no_state: 3\ndropped_unpaired: 0\nalloc_failures: 0\ndebugfs_failures: 0\n"
+    );
+}

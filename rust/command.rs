@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What may be written to the writable debugfs files.
+//!
+//! A write is one whole command, at offset 0, optionally ending in one
+//! newline (as `echo` sends it). Anything else is rejected and changes
+//! nothing.
+
+/// Longest write accepted, newline included.
+pub(crate) const MAX_WRITE: usize = 16;
+
+/// Commands of the `control` file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Command {
+    /// Empty every table: all VMs, and the destroyed VMs' totals.
+    Reset,
+    /// Time exits (the state after loading).
+    Enable,
+    /// Stop timing; tables keep what they hold.
+    Disable,
+}
+
+fn strip_newline(input: &[u8]) -> &[u8] {
+    input.strip_suffix(b"\n").unwrap_or(input)
+}
+
+/// The command written to `control`, if `input` is one.
+pub(crate) fn parse_command(input: &[u8]) -> Option<Command> {
+    match strip_newline(input) {
+        b"reset" => Some(Command::Reset),
+        b"enable" => Some(Command::Enable),
+        b"disable" => Some(Command::Disable),
+        _ => None,
+    }
+}
+
+/// Whether `input`, written to a VM's `reset` file, asks for a reset.
+pub(crate) fn parse_vm_reset(input: &[u8]) -> bool {
+    strip_newline(input) == b"1"
+}

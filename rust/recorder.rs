@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One vCPU's exit timing: the state machine the tracepoint probes drive,
+//! and the statistics it records.
+//!
+//! Definitions (see Documentation/kvm-exit-timing.rst):
+//! - an exit's time runs from the guest exit to the vCPU's next guest
+//!   entry, minus the time the vCPU thread spent preempted meanwhile; an
+//!   exit also ends when KVM_RUN returns to user space other than to
+//!   forward that very exit (a signal, an error, `immediate_exit`);
+//! - TIMEINGUEST is the time from a guest entry to the next guest exit;
+//! - DESCHEDULED is each interval the vCPU thread spent preempted inside
+//!   KVM_RUN.
+//!
+//! Concurrency: one writer at a time (the vCPU's thread in its probes, or
+//! whoever tears the vCPU down after it), any number of readers. Writers
+//! bracket their updates with a sequence count; readers retry until they
+//! copied a row without a writer in between. A reset is requested by
+//! bumping an epoch; the writer clears the rows when it sees the new epoch
+//! and readers treat rows of an older epoch as empty, so no reader or
+//! resetter ever writes what the writer owns.
+
+use crate::classify::{classify, refine};
+use crate::exit_type::ExitType;
+use crate::histogram::{bucket_of, Histogram, BUCKETS};
+use crate::row::{Row, RowStats};
+use core::cell::UnsafeCell;
+use core::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
+
+/// Where the vCPU stands between two events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Phase {
+    /// No exit pending: before the first entry, or after one completed
+    /// outside the guest (KVM_RUN returned, timing started or stopped).
+    Idle = 0,
+    /// Between a guest entry and the next exit.
+    InGuest,
+    /// Between a guest exit and the event that completes it.
+    InExit,
+}
+
+/// The writer's private state. All-zero is a valid, idle state.
+#[repr(C)]
+struct Machine {
+    phase: Phase,
+    /// First class of the pending exit (an `ExitType` index).
+    class: u8,
+    /// `classify::seen` bits collected while the exit is handled.
+    seen: u8,
+    /// KVM_RUN already returned once to forward the pending exit.
+    forwarded: bool,
+    /// The thread was preempted inside KVM_RUN and has not run since.
+    off_cpu: bool,
+    /// `entered` is valid: the guest run ending at `exited` was seen.
+    entered_valid: bool,
+    entered: u64,
+    exited: u64,
+    /// When KVM_RUN last returned to user space.
+    returned: u64,
+    /// When the thread was preempted (valid while `off_cpu`).
+    off_since: u64,
+    /// Preempted time inside the pending exit.
+    descheduled: u64,
+}
+
+/// Counters of events that could not be used, for the control file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Anomalies {
+    /// Events that arrived out of order (an exit while one is pending,
+    /// an entry while in the guest); the pending interval is dropped.
+    pub(crate) unpaired: u64,
+}
+
+/// The exit timing of one vCPU. All-zero memory is a valid, empty
+/// recorder (it is allocated zeroed, in process context).
+#[repr(C)]
+pub(crate) struct VcpuRecorder {
+    /// Odd while the writer updates `rows` and `hists`.
+    seq: AtomicU32,
+    /// The reset epoch the rows reflect; written by the writer.
+    applied_epoch: AtomicU32,
+    /// The epoch of the latest reset request; bumped by resetters.
+    requested_epoch: AtomicU32,
+    unpaired: AtomicU32,
+    /// Clock value of the latest reset request, or of the start of timing.
+    reset_at: AtomicU64,
+    machine: UnsafeCell<Machine>,
+    rows: [Row; ExitType::COUNT],
+    hists: [Histogram; ExitType::COUNT],
+}
+
+// SAFETY: `machine` is only touched through the `unsafe` writer methods,
+// whose callers guarantee a single writer at a time; everything readers
+// and resetters touch is atomic.
+unsafe impl Sync for VcpuRecorder {}
+// SAFETY: no thread affinity; see `Sync`.
+unsafe impl Send for VcpuRecorder {}
+
+impl VcpuRecorder {
+    // ---- Writer side. Every method below requires that no other writer
+    // ---- method runs concurrently on the same recorder.
+
+    /// # Safety
+    /// The caller is the recorder's only writer for the duration.
+    #[allow(clippy::mut_from_ref)]
+    #[inline(always)]
+    unsafe fn machine(&self) -> &mut Machine {
+        // SAFETY: single writer (the caller's contract); readers never
+        // touch `machine`.
+        unsafe { &mut *self.machine.get() }
+    }
+
+    /// The vCPU is about to enter the guest at `now`.
+    ///
+    /// # Safety
+    /// Single writer (see the type's documentation).
+    #[inline(always)]
+    pub(crate) unsafe fn on_enter(&self, now: u64) {
+        // SAFETY: forwarded from the caller.
+        let m = unsafe { self.machine() };
+        match m.phase {
+            Phase::InExit => self.complete(m, now),
+            Phase::InGuest => self.count_unpaired(),
+            Phase::Idle => {}
+        }
+        m.phase = Phase::InGuest;
+        m.entered = now;
+        m.entered_valid = true;
+    }
+
+    /// The vCPU left the guest at `now` with `exit_code` and syndrome `esr`.
+    ///
+    /// # Safety
+    /// Single writer.
+    #[inline(always)]
+    pub(crate) unsafe fn on_exit(&self, now: u64, exit_code: u32, esr: u64) {
+        // SAFETY: forwarded from the caller.
+        let m = unsafe { self.machine() };
+        match m.phase {
+            Phase::InGuest => {}
+            Phase::InExit => {
+                // The entry in between was missed: neither interval is known.
+                self.count_unpaired();
+                m.entered_valid = false;
+            }
+            Phase::Idle => m.entered_valid = false,
+        }
+        m.phase = Phase::InExit;
+        m.class = classify(exit_code, esr) as u8;
+        m.seen = 0;
+        m.forwarded = false;
+        m.exited = now;
+        m.descheduled = 0;
+    }
+
+    /// A tracepoint that refines the pending exit's class fired.
+    ///
+    /// # Safety
+    /// Single writer.
+    #[inline(always)]
+    pub(crate) unsafe fn on_seen(&self, what: u8) {
+        // SAFETY: forwarded from the caller.
+        let m = unsafe { self.machine() };
+        if m.phase == Phase::InExit {
+            m.seen |= what;
+        }
+    }
+
+    /// The vCPU thread is put off its CPU at `now`; `preempted` if it is
+    /// still runnable inside KVM_RUN (not blocking).
+    ///
+    /// # Safety
+    /// Single writer.
+    #[inline(always)]
+    pub(crate) unsafe fn on_put(&self, now: u64, preempted: bool) {
+        // SAFETY: forwarded from the caller.
+        let m = unsafe { self.machine() };
+        if preempted {
+            m.off_cpu = true;
+            m.off_since = now;
+        }
+    }
+
+    /// The vCPU thread is back on a CPU at `now`.
+    ///
+    /// # Safety
+    /// Single writer.
+    #[inline(always)]
+    pub(crate) unsafe fn on_load(&self, now: u64) {
+        // SAFETY: forwarded from the caller.
+        let m = unsafe { self.machine() };
+        if !m.off_cpu {
+            return;
+        }
+        m.off_cpu = false;
+        let off = now.saturating_sub(m.off_since);
+        if m.phase == Phase::InExit {
+            m.descheduled = m.descheduled.saturating_add(off);
+        }
+        let seq = self.write_begin();
+        self.add(ExitType::Descheduled, off);
+        self.write_end(seq);
+    }
+
+    /// KVM_RUN returns `ret` to user space at `now`.
+    ///
+    /// # Safety
+    /// Single writer.
+    #[inline(always)]
+    pub(crate) unsafe fn on_run_return(&self, now: u64, ret: i32) {
+        // SAFETY: forwarded from the caller.
+        let m = unsafe { self.machine() };
+        m.returned = now;
+        if m.phase != Phase::InExit {
+            m.phase = Phase::Idle;
+            return;
+        }
+        if ret == 0 && !m.forwarded {
+            // User space handles this exit; its time runs on.
+            m.forwarded = true;
+        } else {
+            self.complete(m, now);
+            m.phase = Phase::Idle;
+        }
+    }
+
+    /// The vCPU is being destroyed: record an exit still pending, ending
+    /// when KVM_RUN last returned, so that no exit is lost.
+    ///
+    /// # Safety
+    /// Single writer; no other writer method may follow.
+    pub(crate) unsafe fn on_destroy(&self) {
+        // SAFETY: forwarded from the caller.
+        let m = unsafe { self.machine() };
+        if m.phase == Phase::InExit {
+            let end = m.returned.max(m.exited);
+            self.complete(m, end);
+        }
+        m.phase = Phase::Idle;
+        m.off_cpu = false;
+    }
+
+    /// Forget any pending interval: timing stops (or restarts) here.
+    ///
+    /// # Safety
+    /// Single writer.
+    pub(crate) unsafe fn stop(&self) {
+        // SAFETY: forwarded from the caller.
+        let m = unsafe { self.machine() };
+        m.phase = Phase::Idle;
+        m.off_cpu = false;
+        m.entered_valid = false;
+    }
+
+    /// Records the pending exit as ending at `end`, with the guest run
+    /// that led to it.
+    #[inline(always)]
+    fn complete(&self, m: &mut Machine, end: u64) {
+        let class = ExitType::ALL[m.class as usize % ExitType::COUNT];
+        let exit = refine(class, m.seen);
+        let handling = end.saturating_sub(m.exited).saturating_sub(m.descheduled);
+        let in_guest = m.exited.saturating_sub(m.entered);
+        let seq = self.write_begin();
+        if m.entered_valid {
+            self.add(ExitType::TimeInGuest, in_guest);
+        }
+        self.add(exit, handling);
+        self.write_end(seq);
+        m.entered_valid = false;
+    }
+
+    #[inline(always)]
+    fn add(&self, row: ExitType, d: u64) {
+        self.rows[row as usize].record(d);
+        self.hists[row as usize].add(bucket_of(d));
+    }
+
+    /// Opens a write section (the count turns odd), first applying a
+    /// pending reset. Returns the count to pass to [`Self::write_end`].
+    #[inline(always)]
+    fn write_begin(&self) -> u32 {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+        // Readers must not see row updates without the odd count.
+        fence(Ordering::Release);
+        let requested = self.requested_epoch.load(Ordering::Relaxed);
+        if requested != self.applied_epoch.load(Ordering::Relaxed) {
+            self.clear_rows();
+            self.applied_epoch.store(requested, Ordering::Relaxed);
+        }
+        seq
+    }
+
+    /// Closes the write section: the updates become visible with it.
+    #[inline(always)]
+    fn write_end(&self, seq: u32) {
+        self.seq.store(seq.wrapping_add(2), Ordering::Release);
+    }
+
+    #[cold]
+    fn clear_rows(&self) {
+        for (row, hist) in self.rows.iter().zip(self.hists.iter()) {
+            row.clear();
+            hist.clear();
+        }
+    }
+
+    #[cold]
+    fn count_unpaired(&self) {
+        let n = self.unpaired.load(Ordering::Relaxed);
+        self.unpaired.store(n.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    // ---- Reset requests: any thread, serialised by the caller.
+
+    /// Sets when timing of this vCPU began, before any event is recorded.
+    pub(crate) fn set_origin(&self, now: u64) {
+        self.reset_at.store(now, Ordering::Relaxed);
+    }
+
+    /// Empties the recorder as of `now`: readers see empty rows at once,
+    /// the writer clears them before its next update.
+    pub(crate) fn request_reset(&self, now: u64) {
+        self.reset_at.store(now, Ordering::Relaxed);
+        self.requested_epoch.fetch_add(1, Ordering::Release);
+    }
+
+    // ---- Reader side: any thread, any time.
+
+    /// Clock value of the latest reset, or of the start of timing.
+    pub(crate) fn reset_at(&self) -> u64 {
+        self.reset_at.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn anomalies(&self) -> Anomalies {
+        Anomalies {
+            unpaired: self.unpaired.load(Ordering::Relaxed) as u64,
+        }
+    }
+
+    /// A consistent copy of `row`'s statistics; its bucket counts are
+    /// written to `buckets`.
+    pub(crate) fn read_row(&self, row: ExitType, buckets: &mut [u64; BUCKETS]) -> RowStats {
+        loop {
+            let before = self.seq.load(Ordering::Acquire);
+            if before & 1 != 0 {
+                core::hint::spin_loop();
+                continue;
+            }
+            let requested = self.requested_epoch.load(Ordering::Acquire);
+            let applied = self.applied_epoch.load(Ordering::Relaxed);
+            let stats = self.rows[row as usize].read();
+            buckets.fill(0);
+            self.hists[row as usize].add_to(buckets);
+            fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) != before {
+                continue;
+            }
+            if requested != applied {
+                // Reset requested, not yet applied by the writer: empty.
+                buckets.fill(0);
+                return RowStats::default();
+            }
+            return stats;
+        }
+    }
+}

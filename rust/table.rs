@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The text of the debugfs files: exit tables, histograms, control.
+//!
+//! The layout is ABI (Documentation/kvm-exit-timing.rst): header lines
+//! start with `# ` and read `key: value`; then a table has one line of
+//! column names and one line per exit type, in `ExitType::ALL` order,
+//! empty rows included, with columns separated by spaces.
+
+use crate::exit_type::ExitType;
+use crate::histogram::{bucket_bounds, percentile, BUCKETS, P50, P90, P99, P999};
+use crate::row::RowStats;
+use crate::version::VERSION;
+use crate::wide::{Dec, Fixed, U256};
+use core::fmt::{self, Display, Write};
+
+/// The clock durations are measured in.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clock {
+    /// What the clock is, for people.
+    pub(crate) name: &'static str,
+    /// Ticks per second.
+    pub(crate) hz: u64,
+}
+
+/// What a file covers, for its header lines.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Scope<'a> {
+    /// One vCPU of one VM.
+    Vcpu { vm: &'a str, vcpu: u32 },
+    /// The vCPUs of one VM, aggregated.
+    Vm { vm: &'a str, vcpus: u64 },
+    /// Every VM since the last reset, live and destroyed.
+    All {
+        live_vms: u64,
+        destroyed_vms: u64,
+        vcpus: u64,
+    },
+}
+
+/// The header of a table or histogram file.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Header<'a> {
+    /// `stats`, `histogram` or `summary`.
+    pub(crate) kind: &'a str,
+    pub(crate) scope: Scope<'a>,
+    pub(crate) clock: Clock,
+    /// Ticks since the last reset of what the file covers.
+    pub(crate) interval: u64,
+}
+
+/// One row's statistics and percentiles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RowSummary {
+    pub(crate) stats: RowStats,
+    pub(crate) p50: u64,
+    pub(crate) p90: u64,
+    pub(crate) p99: u64,
+    pub(crate) p999: u64,
+}
+
+impl RowSummary {
+    pub(crate) fn new(stats: RowStats, buckets: &[u64; BUCKETS]) -> RowSummary {
+        let p = |per_mille| percentile(buckets, per_mille, stats.max);
+        RowSummary {
+            stats,
+            p50: p(P50),
+            p90: p(P90),
+            p99: p(P99),
+            p999: p(P999),
+        }
+    }
+}
+
+fn write_header(w: &mut impl Write, h: &Header<'_>) -> fmt::Result {
+    writeln!(w, "# kvm_exit_timing {VERSION} {}", h.kind)?;
+    match h.scope {
+        Scope::Vcpu { vm, vcpu } => {
+            writeln!(w, "# vm: {vm}")?;
+            writeln!(w, "# vcpu: {vcpu}")?;
+        }
+        Scope::Vm { vm, vcpus } => {
+            writeln!(w, "# vm: {vm}")?;
+            writeln!(w, "# vcpus: {vcpus}")?;
+        }
+        Scope::All {
+            live_vms,
+            destroyed_vms,
+            vcpus,
+        } => {
+            writeln!(
+                w,
+                "# vms: {} ({live_vms} live, {destroyed_vms} destroyed)",
+                live_vms + destroyed_vms
+            )?;
+            writeln!(w, "# vcpus: {vcpus}")?;
+        }
+    }
+    writeln!(w, "# clock: {}", h.clock.name)?;
+    writeln!(w, "# unit: ticks")?;
+    writeln!(w, "# frequency: {} Hz", h.clock.hz)?;
+    writeln!(
+        w,
+        "# interval: {} s since reset ({} ticks)",
+        Fixed::ratio(h.interval as u128, h.clock.hz as u128, 6),
+        h.interval
+    )
+}
+
+/// Rates per second over the interval since reset.
+fn per_second(amount: u128, h: &Header<'_>) -> Fixed {
+    Fixed::ratio_wide(
+        U256::mul_u128(amount, h.clock.hz as u128),
+        h.interval as u128,
+        2,
+    )
+}
+
+const COLUMNS: [&str; 11] = [
+    "type", "count", "min", "max", "avg", "total", "stddev", "p50", "p99", "count/s", "total/s",
+];
+
+/// Calls `cell(column, value)` for each cell of row `t`.
+fn row_cells(
+    t: ExitType,
+    r: &RowSummary,
+    h: &Header<'_>,
+    mut cell: impl FnMut(usize, &dyn Display) -> fmt::Result,
+) -> fmt::Result {
+    let s = &r.stats;
+    cell(0, &t.name())?;
+    cell(1, &s.count)?;
+    cell(2, &s.min)?;
+    cell(3, &s.max)?;
+    cell(4, &s.avg())?;
+    cell(5, &Dec(s.total))?;
+    cell(6, &s.stddev())?;
+    cell(7, &r.p50)?;
+    cell(8, &r.p99)?;
+    cell(9, &per_second(s.count as u128, h))?;
+    cell(10, &per_second(s.total, h))
+}
+
+/// The exit table: one row per exit type, columns aligned.
+pub(crate) fn write_stats(
+    w: &mut impl Write,
+    h: &Header<'_>,
+    rows: &[RowSummary; ExitType::COUNT],
+) -> fmt::Result {
+    let mut widths = COLUMNS.map(str::len);
+    for (t, r) in ExitType::ALL.iter().zip(rows) {
+        row_cells(*t, r, h, |c, v| {
+            widths[c] = widths[c].max(display_len(v));
+            Ok(())
+        })?;
+    }
+    write_header(w, h)?;
+    let exits = ExitType::ALL
+        .iter()
+        .zip(rows)
+        .filter(|(t, _)| t.is_exit())
+        .fold(0u64, |n, (_, r)| n.saturating_add(r.stats.count));
+    writeln!(w, "# exits: {exits}")?;
+    for (c, name) in COLUMNS.iter().enumerate() {
+        write_cell(w, c, name, widths[c])?;
+    }
+    writeln!(w)?;
+    for (t, r) in ExitType::ALL.iter().zip(rows) {
+        row_cells(*t, r, h, |c, v| write_cell(w, c, v, widths[c]))?;
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+/// First column left-aligned, the rest right-aligned, two spaces apart.
+fn write_cell(w: &mut impl Write, column: usize, v: &dyn Display, width: usize) -> fmt::Result {
+    if column == 0 {
+        write!(w, "{v:<width$}")
+    } else {
+        write!(w, "  {v:>width$}")
+    }
+}
+
+/// The histogram file: per exit type, a `percentiles` line, then one
+/// `bucket` line per non-empty bucket. `read` fills a row's buckets and
+/// returns its statistics.
+pub(crate) fn write_histogram(
+    w: &mut impl Write,
+    h: &Header<'_>,
+    buckets: &mut [u64; BUCKETS],
+    mut read: impl FnMut(ExitType, &mut [u64; BUCKETS]) -> RowStats,
+) -> fmt::Result {
+    write_header(w, h)?;
+    writeln!(w, "# percentiles <type> <count> <p50> <p90> <p99> <p99.9>")?;
+    writeln!(
+        w,
+        "# bucket <type> <lowest> <highest> <count>   (non-empty buckets, bounds inclusive)"
+    )?;
+    for t in ExitType::ALL {
+        let stats = read(t, buckets);
+        let r = RowSummary::new(stats, buckets);
+        writeln!(
+            w,
+            "percentiles {} {} {} {} {} {}",
+            t.name(),
+            stats.count,
+            r.p50,
+            r.p90,
+            r.p99,
+            r.p999
+        )?;
+        for (i, &c) in buckets.iter().enumerate() {
+            if c != 0 {
+                let (lo, hi) = bucket_bounds(i);
+                writeln!(w, "bucket {} {lo} {hi} {c}", t.name())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the control file shows.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Status {
+    pub(crate) enabled: bool,
+    pub(crate) live_vms: u64,
+    pub(crate) vcpus: u64,
+    /// Per-vCPU states allocated and waiting for a vCPU.
+    pub(crate) pool: u64,
+    /// Events lost because a vCPU had no state (allocation failed).
+    pub(crate) dropped_no_state: u64,
+    /// Events out of order, whose interval was dropped.
+    pub(crate) dropped_unpaired: u64,
+    pub(crate) alloc_failures: u64,
+    pub(crate) debugfs_failures: u64,
+}
+
+pub(crate) fn write_control(w: &mut impl Write, s: &Status, clock: &Clock) -> fmt::Result {
+    writeln!(w, "# kvm_exit_timing {VERSION} control")?;
+    writeln!(w, "# write: reset | enable | disable")?;
+    writeln!(
+        w,
+        "state: {}",
+        if s.enabled { "enabled" } else { "disabled" }
+    )?;
+    writeln!(w, "clock: {}", clock.name)?;
+    writeln!(w, "unit: ticks")?;
+    writeln!(w, "frequency: {} Hz", clock.hz)?;
+    writeln!(w, "vms: {}", s.live_vms)?;
+    writeln!(w, "vcpus: {}", s.vcpus)?;
+    writeln!(w, "pool: {}", s.pool)?;
+    writeln!(w, "dropped_no_state: {}", s.dropped_no_state)?;
+    writeln!(w, "dropped_unpaired: {}", s.dropped_unpaired)?;
+    writeln!(w, "alloc_failures: {}", s.alloc_failures)?;
+    writeln!(w, "debugfs_failures: {}", s.debugfs_failures)
+}
+
+/// How many bytes `v` displays as.
+fn display_len(v: &dyn Display) -> usize {
+    struct Count(usize);
+    impl Write for Count {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut n = Count(0);
+    let _ = write!(n, "{v}");
+    n.0
+}
