@@ -2,18 +2,37 @@
 
 //! kvm_exit_timing: an exit-timing profiler for KVM on arm64.
 //!
-//! For every kind of guest exit it will record how many happened and how
-//! long each took, per vCPU and per VM, and show it under
-//! `/sys/kernel/debug/kvm_exit_timing/`. Pure logic lives in `core`-only
-//! files that the host crates also compile and test; kernel glue is thin.
+//! For every kind of guest exit it records how many happened and how long
+//! each took, per vCPU and per VM, and shows it under
+//! `/sys/kernel/debug/kvm_exit_timing/`. It attaches probes to the bare
+//! tracepoints of patches/6.12. Pure logic lives in `core`-only files that
+//! the host crates also compile and test; kernel glue is thin.
 
-use kernel::{c_str, prelude::*};
+use kernel::{prelude::*, sync::Arc};
 
-mod debugfs;
-// The exit-timing tables will use all of it; the skeleton only counts rows.
-#[allow(dead_code)]
+// Pure code: `core` only, tested on the host (host/core).
+mod classify;
+mod command;
 mod exit_type;
+mod histogram;
+mod recorder;
+mod row;
+mod table;
+mod totals;
 mod version;
+mod wide;
+
+// Kernel glue.
+mod clock;
+mod debugfs;
+mod entries;
+mod files;
+mod kvec_ext;
+mod kvm;
+mod probes;
+mod profiler;
+mod registry;
+mod tracepoint;
 
 module! {
     type: KvmExitTiming,
@@ -30,23 +49,29 @@ module! {
 static MODINFO_VERSION: [u8; version::MODINFO.len()] = version::MODINFO;
 
 struct KvmExitTiming {
-    _root: debugfs::Dir,
+    profiler: Arc<profiler::Profiler>,
 }
 
 impl kernel::Module for KvmExitTiming {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let root = debugfs::Dir::new_root(c_str!("kvm_exit_timing"))?;
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let profiler = profiler::Profiler::new(module)?;
+        if let Err(e) = profiler.start() {
+            profiler.shutdown();
+            return Err(e);
+        }
         pr_info!(
-            "kvm_exit_timing {} loaded ({} exit types)\n",
+            "kvm_exit_timing {} loaded ({} exit types, clock {} Hz)\n",
             version::VERSION,
-            exit_type::ExitType::ALL.len()
+            exit_type::ExitType::COUNT,
+            profiler.clock.hz
         );
-        Ok(KvmExitTiming { _root: root })
+        Ok(KvmExitTiming { profiler })
     }
 }
 
 impl Drop for KvmExitTiming {
     fn drop(&mut self) {
+        self.profiler.shutdown();
         pr_info!("kvm_exit_timing {} unloaded\n", version::VERSION);
     }
 }

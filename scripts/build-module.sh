@@ -23,5 +23,10 @@ ket_log "module: building against $KDIR"
 make -C "$KDIR" M="$KET_ROOT" "${kargs[@]}" modules >&2
 ko=$KET_ROOT/rust/kvm_exit_timing.ko
 [ -f "$ko" ] || ket_die "the build produced no $ko"
+# The kernel links 128-bit division and shifts, and float arithmetic, to
+# builtins that panic at run time: a module needing them must not load.
+bad=$(llvm-nm -u "$ko" | awk '{ print $2 }' |
+	grep -E '^__(u?(div|mod)|udivmod|ashl|ashr|lshr|mul|mulo)ti[0-9]$|^__[a-z]+[sd]f[0-9]$|5float' || true)
+[ -z "$bad" ] || ket_die "$ko uses 128-bit division/shifts or floating point, which panic in the kernel: $(echo $bad)"
 ket_log "module: $ko ($(stat -c %s "$ko") bytes)"
 echo "$ko"
