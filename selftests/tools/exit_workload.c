@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * exit_workload: a guest workload for demos. Each vCPU makes HVCs that KVM
- * handles in the kernel (PSCI_VERSION) and reports progress through ucalls,
- * which on arm64 are MMIO writes completed by this VMM.
+ * exit_workload: a guest workload for demos. Each vCPU, every round:
+ *   - makes HVCs that KVM handles (PSCI_VERSION),
+ *   - reads the GIC distributor (MMIO emulated in the kernel),
+ *   - sends an SGI to the next vCPU (an IPI),
+ *   - arms its virtual timer and waits for it in WFI (timer interrupts),
+ * and every 10 rounds reports progress through a ucall (MMIO completed by
+ * this VMM). When kvm_exit_timing is loaded, it prints the VM's tables
+ * before it destroys the VM.
  *
  * Usage: exit_workload [vcpus [rounds]]   (default: 2 vCPUs, 200 rounds)
  */
@@ -12,22 +17,57 @@
 
 #include "kvm_util.h"
 #include "processor.h"
+#include "arch_timer.h"
 #include "ucall_common.h"
+#include "ket_gic.h"
+#include "ket_module.h"
+#include "ket_table.h"
+#include "ket_vm.h"
 
 #define MAX_VCPUS	8
-#define HVCS_PER_ROUND	10
+#define HVCS		5
+#define DIST_READS	5
+#define SGI_INTID	1
 
-static uint64_t rounds = 200;
+static uint64_t rounds = 200, nr_vcpus = 2;
+static uint64_t timer_delta;		/* counter ticks: 100 us */
+static uint64_t timer_fired[MAX_VCPUS];
+
+static void guest_irq_handler(struct ex_regs *regs)
+{
+	uint32_t iar = ket_gic_ack();
+
+	if (KET_INTID(iar) == KET_VTIMER_INTID) {
+		timer_set_ctl(VIRTUAL, CTL_IMASK);
+		WRITE_ONCE(timer_fired[guest_get_vcpuid()], 1);
+	}
+	ket_gic_eoi(iar);
+}
 
 static void guest_code(void)
 {
+	uint32_t me = guest_get_vcpuid(), n = READ_ONCE(nr_vcpus);
 	struct arm_smccc_res res;
 	uint64_t r, i;
 
+	ket_gic_init(n);
+	ket_gic_irq_enable(SGI_INTID);
+	ket_gic_irq_enable(KET_VTIMER_INTID);
+	local_irq_enable();
 	for (r = 0; r < READ_ONCE(rounds); r++) {
-		for (i = 0; i < HVCS_PER_ROUND; i++)
+		for (i = 0; i < HVCS; i++)
 			smccc_hvc(PSCI_0_2_FN_PSCI_VERSION, 0, 0, 0, 0, 0, 0, 0, &res);
-		GUEST_SYNC(r);
+		for (i = 0; i < DIST_READS; i++)
+			(void)ket_gic_dist_read();
+		if (n > 1)
+			ket_gic_send_sgi((me + 1) % n, SGI_INTID);
+		WRITE_ONCE(timer_fired[me], 0);
+		timer_set_cval(VIRTUAL, timer_get_cntct(VIRTUAL) + READ_ONCE(timer_delta));
+		timer_set_ctl(VIRTUAL, CTL_ENABLE);
+		while (!READ_ONCE(timer_fired[me]))
+			wfi();
+		if (r % 10 == 9)
+			GUEST_SYNC(r);
 	}
 	GUEST_DONE();
 }
@@ -43,6 +83,8 @@ static void *vcpu_thread(void *arg)
 		case UCALL_SYNC:
 			continue;
 		case UCALL_DONE:
+			/* Complete the pending exit so that the tables are whole. */
+			vcpu_run_complete_io(vcpu);
 			return NULL;
 		case UCALL_ABORT:
 			REPORT_GUEST_ASSERT(uc);
@@ -53,27 +95,57 @@ static void *vcpu_thread(void *arg)
 	}
 }
 
+static void print_file(const char *path)
+{
+	char *text = ket_slurp(path, NULL);
+
+	if (!text)
+		return;
+	printf("\n$ cat %s\n%s", path, text);
+	free(text);
+}
+
 int main(int argc, char *argv[])
 {
 	struct kvm_vcpu *vcpus[MAX_VCPUS];
 	pthread_t threads[MAX_VCPUS];
+	char dir[128], path[192];
 	struct kvm_vm *vm;
-	int nr_vcpus = argc > 1 ? atoi(argv[1]) : 2;
-	int i;
+	int i, gic;
 
+	if (argc > 1)
+		nr_vcpus = strtoull(argv[1], NULL, 0);
 	if (argc > 2)
 		rounds = strtoull(argv[2], NULL, 0);
 	TEST_ASSERT(nr_vcpus >= 1 && nr_vcpus <= MAX_VCPUS,
 		    "vcpus must be 1..%d, got '%s'", MAX_VCPUS, argv[1]);
 
 	vm = vm_create_with_vcpus(nr_vcpus, guest_code, vcpus);
+	gic = ket_vgic_setup(vm, nr_vcpus);
+	vm_init_descriptor_tables(vm);
+	for (i = 0; i < nr_vcpus; i++)
+		vcpu_init_descriptor_tables(vcpus[i]);
+	vm_install_exception_handler(vm, VECTOR_IRQ_CURRENT, guest_irq_handler);
+	timer_delta = ket_counter_hz() / 10000;
+	sync_global_to_guest(vm, timer_delta);
 	sync_global_to_guest(vm, rounds);
+	sync_global_to_guest(vm, nr_vcpus);
+
 	for (i = 0; i < nr_vcpus; i++)
 		pthread_create(&threads[i], NULL, vcpu_thread, vcpus[i]);
 	for (i = 0; i < nr_vcpus; i++)
 		pthread_join(threads[i], NULL);
-	printf("exit_workload: VM pid %d: %d vCPUs x %llu rounds of %d HVCs + 1 MMIO ucall each, done\n",
-	       getpid(), nr_vcpus, (unsigned long long)rounds, HVCS_PER_ROUND);
+	printf("exit_workload: VM %d-%d (GICv%d): %lu vCPUs x %lu rounds of %d HVCs, %d distributor reads, an SGI, a timer interrupt in WFI; a ucall every 10 rounds\n",
+	       getpid(), vm->fd, gic, nr_vcpus, rounds, HVCS, DIST_READS);
+
+	if (ket_module_loaded()) {
+		ket_vm_dir(vm, dir, sizeof(dir));
+		snprintf(path, sizeof(path), "%s/summary", dir);
+		if (ket_wait_for(path, 10))
+			print_file(path);
+		snprintf(path, sizeof(path), "%s/vcpu0/stats", dir);
+		print_file(path);
+	}
 	kvm_vm_free(vm);
 	return 0;
 }

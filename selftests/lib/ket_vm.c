@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "ket_module.h"
+#include "ket_vm.h"
+
+void ket_vm_dir(struct kvm_vm *vm, char *buf, size_t size)
+{
+	snprintf(buf, size, KET_DEBUGFS_ROOT "/%d-%d", getpid(), vm->fd);
+}
+
+bool ket_wait_for(const char *path, int seconds)
+{
+	struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
+	struct stat st;
+	int i;
+
+	for (i = 0; i < seconds * 100; i++) {
+		if (!stat(path, &st))
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	return false;
+}
+
+static void read_waiting(const char *path, struct ket_table *t)
+{
+	TEST_ASSERT(ket_wait_for(path, 10), "%s did not appear", path);
+	TEST_ASSERT(!ket_read_table(path, t), "reading %s: %s", path, strerror(errno));
+}
+
+void ket_vcpu_table(struct kvm_vm *vm, int vcpu_id, struct ket_table *t)
+{
+	char dir[128], path[192];
+
+	ket_vm_dir(vm, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/vcpu%d/stats", dir, vcpu_id);
+	read_waiting(path, t);
+}
+
+void ket_vcpu_histogram(struct kvm_vm *vm, int vcpu_id, struct ket_histogram *h)
+{
+	char dir[128], path[192];
+
+	ket_vm_dir(vm, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/vcpu%d/histogram", dir, vcpu_id);
+	TEST_ASSERT(ket_wait_for(path, 10), "%s did not appear", path);
+	TEST_ASSERT(!ket_read_histogram(path, h), "reading %s: %s", path, strerror(errno));
+}
+
+void ket_vm_summary(struct kvm_vm *vm, struct ket_table *t)
+{
+	char dir[128], path[192];
+
+	ket_vm_dir(vm, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/summary", dir);
+	read_waiting(path, t);
+}
+
+int ket_vcpu_stats_fd(struct kvm_vcpu *vcpu)
+{
+	int fd = __vcpu_ioctl(vcpu, KVM_GET_STATS_FD, NULL);
+
+	TEST_ASSERT(fd >= 0, "KVM_GET_STATS_FD: %s", strerror(errno));
+	return fd;
+}
+
+uint64_t ket_stat_read(int fd, const char *name)
+{
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *descs, *d;
+	uint64_t value = 0;
+	bool found = false;
+	int i;
+
+	read_stats_header(fd, &header);
+	descs = read_stats_descriptors(fd, &header);
+	for (i = 0; i < header.num_desc; i++) {
+		d = get_stats_descriptor(descs, i, &header);
+		if (!strcmp(d->name, name)) {
+			read_stat_data(fd, &header, d, &value, 1);
+			found = true;
+			break;
+		}
+	}
+	free(descs);
+	TEST_ASSERT(found, "KVM has no vCPU stat '%s'", name);
+	return value;
+}
+
+uint64_t ket_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+{
+	int fd = ket_vcpu_stats_fd(vcpu);
+	uint64_t value = ket_stat_read(fd, name);
+
+	close(fd);
+	return value;
+}
+
+static bool same(const char *what, uint64_t kvm, uint64_t ours)
+{
+	if (kvm != ours)
+		ksft_print_msg("  %s: KVM says %lu, kvm_exit_timing %lu\n", what, kvm, ours);
+	return kvm == ours;
+}
+
+#define ROW(t, name) ((t)->rows[ket_type(name)].count)
+
+bool ket_kvm_stats_match(struct kvm_vcpu *vcpu, const struct ket_table *t)
+{
+	bool ok = true;
+
+	ok &= same("exits vs exit rows", ket_vcpu_stat(vcpu, "exits"), ket_exits(t));
+	ok &= same("hvc_exit_stat vs HVC32+HVC64", ket_vcpu_stat(vcpu, "hvc_exit_stat"),
+		   ROW(t, "HVC32") + ROW(t, "HVC64"));
+	ok &= same("wfe+wfi_exit_stat vs WFX",
+		   ket_vcpu_stat(vcpu, "wfe_exit_stat") + ket_vcpu_stat(vcpu, "wfi_exit_stat"),
+		   ROW(t, "WFX"));
+	ok &= same("mmio_exit_kernel vs DABT_IO_MEM+DABT_IO_MEM_IPI",
+		   ket_vcpu_stat(vcpu, "mmio_exit_kernel"),
+		   ROW(t, "DABT_IO_MEM") + ROW(t, "DABT_IO_MEM_IPI"));
+	ok &= same("mmio_exit_user vs DABT_IO_USER", ket_vcpu_stat(vcpu, "mmio_exit_user"),
+		   ROW(t, "DABT_IO_USER"));
+	return ok;
+}
+
+uint64_t ket_counter_hz(void)
+{
+	uint64_t hz;
+
+	asm volatile("mrs %0, cntfrq_el0" : "=r"(hz));
+	return hz;
+}
+
+void ket_require_module(void)
+{
+	int ret;
+
+	if (ket_module_loaded())
+		return;
+	ret = ket_module_load();
+	TEST_ASSERT(!ret, "cannot load %s: %s", ket_module_path(), strerror(-ret));
+}
