@@ -251,6 +251,10 @@ static void test_isolation_and_vm_summary(void)
 			 "a VM's summary sums its %lu vCPUs: %lu HVC64\n", s.vcpus,
 			 s.rows[ket_type("HVC64")].count);
 	test_vm_reset(a, va[0], b);
+	/* B was never reset: its table must match KVM's stats. */
+	vcpu_run_complete_io(vb);
+	ket_vcpu_table(b, 0, &s);
+	ksft_test_result(ket_kvm_stats_match(vb, &s), "an untouched VM's table matches KVM's binary stats\n");
 	kvm_vm_free(a);
 	kvm_vm_free(b);
 }
@@ -293,7 +297,7 @@ int main(void)
 
 	ksft_print_header();
 	ket_require_module();
-	ksft_set_plan(10);
+	ksft_set_plan(11);
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	run_hvcs(vm, vcpu, 0);

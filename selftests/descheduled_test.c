@@ -137,7 +137,7 @@ int main(void)
 	ksft_print_header();
 	TEST_REQUIRE(sysconf(_SC_NPROCESSORS_ONLN) > CPU);
 	ket_require_module();
-	ksft_set_plan(3);
+	ksft_set_plan(4);
 
 	/* RT throttling would preempt the FIFO vCPU thread by itself. */
 	runtime = ket_slurp(RT_RUNTIME, NULL);
@@ -179,6 +179,11 @@ int main(void)
 	ksft_test_result(irq_max < BUSY_MS * hz / 1000,
 			 "no exit is charged the preempted time: longest INTERRUPT %lu ticks < %d ms\n",
 			 irq_max, BUSY_MS);
+
+	vcpu_run_complete_io(vcpu);
+	ket_vcpu_table(vm, 0, &after);
+	ksft_test_result(ket_kvm_stats_match(vcpu, &after),
+			 "the VM's table matches KVM's binary stats\n");
 
 	kvm_vm_free(vm);
 	write_file(RT_RUNTIME, runtime);
