@@ -5,10 +5,11 @@
 //! The tracepoints hand the probes a `struct kvm_vcpu *`; every field
 //! access goes through the functions here.
 
+use crate::text_buf::TextBuf;
 use core::ffi::c_void;
-use core::fmt;
+use core::fmt::Write;
 use core::sync::atomic::AtomicPtr;
-use kernel::bindings;
+use kernel::{bindings, prelude::*, str::CStr};
 
 pub(crate) type RawVcpu = *mut bindings::kvm_vcpu;
 pub(crate) type RawVm = *const bindings::kvm;
@@ -71,61 +72,33 @@ pub(crate) fn running_vcpu() -> RawVcpu {
 }
 
 /// A VM's name: that of its directory in KVM's debugfs, `<pid>-<fd>`.
-#[derive(Clone, Copy)]
-pub(crate) struct VmName {
-    /// NUL-terminated.
-    bytes: [u8; 32],
-    len: usize,
-}
+pub(crate) type VmName = TextBuf<32>;
 
-impl VmName {
-    /// The name of `vm`; `fallback` numbers VMs that KVM gave no debugfs
-    /// directory.
-    ///
-    /// # Safety
-    /// `vm` points to a live VM.
-    pub(crate) unsafe fn of(vm: RawVm, fallback: u64) -> VmName {
-        let mut name = VmName {
-            bytes: [0; 32],
-            len: 0,
-        };
-        // SAFETY: a live VM's debugfs dentry, if any, lives as long as it.
-        let dentry = unsafe { (*vm).debugfs_dentry };
-        if !dentry.is_null() {
-            // SAFETY: debugfs directories are never renamed: the name is a
-            // stable NUL-terminated string while the dentry lives.
-            let s = unsafe { kernel::str::CStr::from_char_ptr((*dentry).d_name.name.cast()) };
-            let s = s.as_bytes();
-            if !s.is_empty() && s.len() < name.bytes.len() {
-                name.bytes[..s.len()].copy_from_slice(s);
-                name.len = s.len();
+/// The name of `vm`; `fallback` numbers VMs that KVM gave no debugfs
+/// directory.
+///
+/// # Safety
+/// `vm` points to a live VM.
+pub(crate) unsafe fn vm_name(vm: RawVm, fallback: u64) -> VmName {
+    let mut name = VmName::new();
+    // SAFETY: a live VM's debugfs dentry, if any, lives as long as it.
+    let dentry = unsafe { (*vm).debugfs_dentry };
+    if !dentry.is_null() {
+        // SAFETY: debugfs directories are never renamed: the name is a
+        // stable NUL-terminated string while the dentry lives.
+        let s = unsafe { CStr::from_char_ptr((*dentry).d_name.name.cast()) };
+        if let Ok(s) = s.to_str() {
+            if !s.is_empty() && write!(name, "{s}").is_ok() {
                 return name;
             }
         }
-        let _ = fmt::write(&mut name, format_args!("vm{fallback}"));
-        name
     }
-
-    /// For debugfs: the name with its NUL.
-    pub(crate) fn as_cstr(&self) -> &kernel::str::CStr {
-        // SAFETY: `bytes[len]` is 0 and `bytes[..len]` holds no NUL (it
-        // came from a C string or from digits).
-        unsafe { kernel::str::CStr::from_bytes_with_nul_unchecked(&self.bytes[..=self.len]) }
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("?")
-    }
+    name = VmName::new();
+    let _ = write!(name, "vm{fallback}");
+    name
 }
 
-impl fmt::Write for VmName {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        if end >= self.bytes.len() {
-            return Err(fmt::Error);
-        }
-        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
+/// A [`TextBuf`] as a C string, for debugfs.
+pub(crate) fn as_cstr<const N: usize>(buf: &TextBuf<N>) -> Result<&CStr> {
+    CStr::from_bytes_with_nul(buf.as_bytes_with_nul()).map_err(|_| EINVAL)
 }

@@ -18,6 +18,7 @@ mod histogram;
 mod recorder;
 mod row;
 mod table;
+mod text_buf;
 mod totals;
 mod version;
 mod wide;

@@ -26,6 +26,7 @@ use crate::kvm::{self, RawVcpu, VmName};
 use crate::probes;
 use crate::registry::{Registry, VcpuSlot, VmSlot};
 use crate::table::Clock;
+use crate::text_buf::TextBuf;
 use crate::tracepoint::{self, Probe};
 use core::ffi::c_void;
 use core::fmt::Write;
@@ -453,7 +454,7 @@ impl Profiler {
                 // marks the entry dead under the pool lock held here.
                 unsafe {
                     let kvm = kvm::vm(vcpu);
-                    (kvm, kvm::id(vcpu), VmName::of(kvm, seen))
+                    (kvm, kvm::id(vcpu), kvm::vm_name(kvm, seen))
                 }
             };
             let index = match reg.vm_for(kvm) {
@@ -496,7 +497,7 @@ impl Profiler {
             GFP_KERNEL,
         )?;
         reg.vms_seen += 1;
-        let dir = match reg.root.as_ref().map(|r| r.subdir(vm.name.as_cstr())) {
+        let dir = match reg.root.as_ref().map(|r| r.subdir(kvm::as_cstr(&vm.name)?)) {
             Some(Ok(dir)) => {
                 let summary: *const VmSummaryView = (&*vm as *const VmEntry).cast();
                 let reset: *const VmResetView = summary.cast();
@@ -533,12 +534,12 @@ impl Profiler {
     }
 
     fn vcpu_dir(&self, vm_dir: Option<&Dir>, e: &VcpuEntry, id: u32) -> Option<Dir> {
-        let mut name = VcpuDirName::default();
+        let mut name = TextBuf::<16>::new();
         let made = vm_dir
             .ok_or(ENOENT)
             .and_then(|d| {
                 write!(name, "vcpu{id}").map_err(|_| EINVAL)?;
-                d.subdir(name.as_cstr())
+                d.subdir(kvm::as_cstr(&name)?)
             })
             .and_then(|dir| {
                 let stats: *const StatsView = (e as *const VcpuEntry).cast();
@@ -665,32 +666,5 @@ impl Profiler {
             alloc_failures: self.counters.alloc_failures.load(Ordering::Relaxed),
             debugfs_failures: self.counters.debugfs_failures.load(Ordering::Relaxed),
         }
-    }
-}
-
-/// `vcpu<N>`, NUL-terminated.
-#[derive(Default)]
-struct VcpuDirName {
-    bytes: [u8; 16],
-    len: usize,
-}
-
-impl VcpuDirName {
-    fn as_cstr(&self) -> &kernel::str::CStr {
-        // SAFETY: `bytes[len]` is 0 (never written) and the rest is ASCII
-        // without NUL.
-        unsafe { kernel::str::CStr::from_bytes_with_nul_unchecked(&self.bytes[..=self.len]) }
-    }
-}
-
-impl Write for VcpuDirName {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len + s.len();
-        if end >= self.bytes.len() {
-            return Err(core::fmt::Error);
-        }
-        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
     }
 }

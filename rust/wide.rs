@@ -7,6 +7,7 @@
 //! 64x64->128-bit multiplies, 128-bit additions and constant shifts.
 //! None of it runs on the per-exit path.
 
+use crate::text_buf::TextBuf;
 use core::fmt;
 
 /// `n / d` and `n % d` for 128-bit values, by shift and subtract.
@@ -247,7 +248,7 @@ impl fmt::Display for Fixed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Render into a buffer first so that width and alignment apply to
         // the whole number.
-        let mut buf = Buf::new();
+        let mut buf = TextBuf::<64>::new();
         let (int, frac) = div_rem_u128(self.scaled, 10u128.pow(self.decimals));
         fmt::write(&mut buf, format_args!("{}", Dec(int)))?;
         if self.decimals > 0 {
@@ -257,37 +258,5 @@ impl fmt::Display for Fixed {
             )?;
         }
         f.pad_integral(true, "", buf.as_str())
-    }
-}
-
-/// A small stack buffer that implements `fmt::Write`.
-struct Buf {
-    bytes: [u8; 64],
-    len: usize,
-}
-
-impl Buf {
-    const fn new() -> Buf {
-        Buf {
-            bytes: [0; 64],
-            len: 0,
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        // Only `write_str` fills the buffer, with whole `&str`s.
-        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
-    }
-}
-
-impl fmt::Write for Buf {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        if end > self.bytes.len() {
-            return Err(fmt::Error);
-        }
-        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
     }
 }

@@ -22,6 +22,8 @@ pub mod recorder;
 pub mod row;
 #[path = "../../../rust/table.rs"]
 pub mod table;
+#[path = "../../../rust/text_buf.rs"]
+pub mod text_buf;
 #[path = "../../../rust/totals.rs"]
 pub mod totals;
 #[path = "../../../rust/version.rs"]

@@ -125,3 +125,18 @@ proptest! {
         prop_assert_eq!(BigUint::from(f.scaled), scaled);
     }
 }
+
+#[test]
+fn text_buffer_keeps_room_for_its_nul() {
+    use crate::text_buf::TextBuf;
+    use core::fmt::Write;
+
+    let mut b = TextBuf::<8>::new();
+    assert!(write!(b, "vcpu{}", 12).is_ok());
+    assert_eq!(b.as_str(), "vcpu12");
+    assert_eq!(b.as_bytes_with_nul(), b"vcpu12\0");
+    // "vcpu12" + "3" + NUL fits exactly; one more byte does not.
+    assert!(b.write_str("3").is_ok());
+    assert!(b.write_str("4").is_err());
+    assert_eq!(b.as_bytes_with_nul(), b"vcpu123\0");
+}
