@@ -89,14 +89,41 @@ for cfg in ${KET_CONFIGS:-$KET_HOSTS}; do
 		point fail "guest [$cfg]: no result (exit $rc); see $run/$cfg/serial.log"
 		continue
 	fi
+	# Our tests' own TAP points count one by one (nested as "# ok N ..."
+	# between "# <cfg>: running <test>" and the test's own line); the
+	# test's line then only adds a failure if the program itself failed
+	# after its points (a crash, a timeout). Upstream tests count as one.
+	test='' nested=0
 	while IFS= read -r line; do
+		case "$line" in
+		"# $cfg: running "*)
+			test=${line#"# $cfg: running "}
+			nested=0
+			continue
+			;;
+		"# ok "[0-9]*|"# not ok "[0-9]*)
+			case "$test" in ''|upstream/*) continue ;; esac
+			nested=$((nested + 1))
+			sub=${line#"# "}
+			name="$test: ${sub#* [0-9]* }"
+			case "$sub" in
+			"ok "*"# SKIP"*) name="$test: ${sub#*# SKIP }"; point skip "guest [$cfg] $name" ;;
+			"ok "*) point ok "guest [$cfg] $name" ;;
+			*) point fail "guest [$cfg] $name" ;;
+			esac
+			continue
+			;;
+		"ok "[0-9]*|"not ok "[0-9]*) ;;
+		*) continue ;;
+		esac
 		name=${line#* [0-9]* }
 		case "$line" in
-		"ok "*"# SKIP"*) point skip "guest [$cfg] ${name%% # SKIP*}" ;;
-		"ok "*) point ok "guest [$cfg] $name" ;;
+		"ok "*"# SKIP"*) [ $nested -gt 0 ] || point skip "guest [$cfg] ${name%% # SKIP*}" ;;
+		"ok "*) [ $nested -gt 0 ] || point ok "guest [$cfg] $name" ;;
 		"not ok "*) point fail "guest [$cfg] $name" ;;
 		esac
-	done < <(grep -E '^(ok|not ok) [0-9]+ ' "$run/$cfg/results.txt")
+		test='' nested=0
+	done <"$run/$cfg/results.txt"
 	grep -qx 'ket-result: exit=0' "$run/$cfg/results.txt" ||
 		grep -qE '^not ok ' "$run/$cfg/results.txt" ||
 		point fail "guest [$cfg]: guest reported failure without a failing test point"
