@@ -129,7 +129,7 @@ static uint64_t expect_sync(uint64_t n)
 int main(void)
 {
 	struct ket_table before, after;
-	uint64_t nv_before, nv_after, desched, desched_ticks, irq_max, hz, busy_ticks;
+	uint64_t nv_before, nv_after, desched, desched_ticks, irq_ticks, hz, busy_ticks;
 	int d = ket_type("DESCHEDULED"), irq = ket_type("INTERRUPT");
 	char *runtime;
 	pthread_t thread;
@@ -173,12 +173,14 @@ int main(void)
 			 "DESCHEDULED: %lu ticks off the CPU, the hog burnt %lu\n",
 			 desched_ticks, busy_ticks);
 
-	/* The preemptions interrupted INTERRUPT exits (the hog's wake-up):
-	 * none of them may be charged the BUSY_MS the vCPU spent off CPU. */
-	irq_max = after.rows[irq].max;
-	ksft_test_result(irq_max < BUSY_MS * hz / 1000,
-			 "no exit is charged the preempted time: longest INTERRUPT %lu ticks < %d ms\n",
-			 irq_max, BUSY_MS);
+	/* The preemptions interrupted INTERRUPT exits (the hog's wake-up).
+	 * Charged the time off the CPU, those exits would add up to at least
+	 * the DESCHEDULED total; handled alone, to a small part of it. (Not
+	 * a per-exit bound: the machine running QEMU may stall a vCPU.) */
+	irq_ticks = after.rows[irq].total - before.rows[irq].total;
+	ksft_test_result(irq_ticks < desched_ticks / 2,
+			 "exits are not charged the preempted time: INTERRUPT took %lu ticks in the phase, DESCHEDULED %lu\n",
+			 irq_ticks, desched_ticks);
 
 	vcpu_run_complete_io(vcpu);
 	ket_vcpu_table(vm, 0, &after);
