@@ -24,14 +24,17 @@ busybox_bin() {
 	dir=$KET_CACHE/busybox-arm64-${ver//[:~+]/_}
 	if [ ! -x "$dir/bin/busybox" ]; then
 		ket_log "downloading busybox-static:arm64 $ver"
-		rm -rf "$dir" && mkdir -p "$dir/deb"
-		chmod 0777 "$dir/deb" # apt's download sandbox user writes here
-		(cd "$dir/deb" && apt-get download -q "busybox-static:arm64=$ver" >/dev/null) ||
+		rm -rf "$dir" && mkdir -p "$dir"
+		# apt downloads as its sandbox user, who cannot reach a cache
+		# below a private home: download under /tmp.
+		dl=$(mktemp -d)
+		chmod 0777 "$dl"
+		(cd "$dl" && apt-get download -q "busybox-static:arm64=$ver" >/dev/null) ||
 			ket_die "apt-get download busybox-static:arm64=$ver failed"
-		deb=$(ls "$dir"/deb/*.deb)
+		deb=$(ls "$dl"/*.deb)
 		dpkg-deb -x "$deb" "$dir/root"
 		mkdir -p "$dir/bin" && mv "$dir/root/bin/busybox" "$dir/bin/busybox"
-		rm -rf "$dir/deb" "$dir/root"
+		rm -rf "$dl" "$dir/root"
 	fi
 	echo "$dir/bin/busybox"
 }
