@@ -151,7 +151,12 @@ impl Profiler {
         )?;
         {
             let mut reg = this.registry.lock();
-            let root = Dir::new_root(c_str!("kvm_exit_timing"))?;
+            let root = Dir::new_root(c_str!("kvm_exit_timing")).inspect_err(|e| {
+                pr_err!(
+                    "cannot create /sys/kernel/debug/kvm_exit_timing (error {}): is debugfs enabled?\n",
+                    e.to_errno()
+                )
+            })?;
             // SAFETY: the files' data is the profiler and their operations
             // are its own; both outlive the root, removed in `shutdown`.
             unsafe {
@@ -296,11 +301,13 @@ impl Profiler {
             }
             taken
         };
-        self.one_less_awaited();
         self.kick();
         match taken {
-            // SAFETY: as above; it stays allocated while the vCPU lives.
-            Some(e) => Some(unsafe { &*e }),
+            Some(e) => {
+                self.one_less_awaited();
+                // SAFETY: as above; it stays allocated while the vCPU lives.
+                Some(unsafe { &*e })
+            }
             None => {
                 self.counters
                     .dropped_no_state
