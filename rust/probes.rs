@@ -4,9 +4,9 @@
 //!
 //! Each probe finds its vCPU's entry through `vcpu->arch.exit_timing` (one
 //! load) and hands the event to the vCPU's recorder. Probes run with
-//! preemption disabled, in the vCPU's own thread (the recorder's single
-//! writer), except `vcpu_destroy`, which runs after that thread is done
-//! with the vCPU, under the pool lock.
+//! preemption disabled, in the vCPU's own thread, which makes them the
+//! recorder's one writer; `vcpu_destroy` runs after that thread is done
+//! with the vCPU, under the pool lock that `set_enabled` also takes.
 
 use crate::classify::seen;
 use crate::clock;
@@ -48,8 +48,7 @@ unsafe fn entry_or_attach<'a>(data: *mut c_void, vcpu: RawVcpu) -> Option<&'a Vc
 unsafe extern "C" fn guest_enter(data: *mut c_void, vcpu: RawVcpu) {
     // SAFETY: the tracepoint passes a live vCPU, in its thread.
     if let Some(e) = unsafe { entry_or_attach(data, vcpu) } {
-        // SAFETY: this thread is the recorder's writer (see the module doc).
-        unsafe { e.recorder.on_enter(clock::now()) };
+        e.recorder.on_enter(clock::now());
     }
 }
 
@@ -57,16 +56,17 @@ unsafe extern "C" fn guest_exit(data: *mut c_void, vcpu: RawVcpu, exit_code: c_i
     let now = clock::now();
     // SAFETY: live vCPU, in its thread.
     if let Some(e) = unsafe { entry_or_attach(data, vcpu) } {
-        // SAFETY: single writer; the syndrome of this exit is in place.
-        unsafe { e.recorder.on_exit(now, exit_code as u32, kvm::esr(vcpu)) };
+        // SAFETY: live vCPU, in its thread: the syndrome of this exit is in
+        // place.
+        let esr = unsafe { kvm::esr(vcpu) };
+        e.recorder.on_exit(now, exit_code as u32, esr);
     }
 }
 
 unsafe extern "C" fn vcpu_load(data: *mut c_void, vcpu: RawVcpu) {
     // SAFETY: live vCPU, in its thread.
     if let Some(e) = unsafe { entry_or_attach(data, vcpu) } {
-        // SAFETY: single writer.
-        unsafe { e.recorder.on_load(clock::now()) };
+        e.recorder.on_load(clock::now());
     }
 }
 
@@ -77,8 +77,7 @@ unsafe extern "C" fn vcpu_put(_data: *mut c_void, vcpu: RawVcpu) {
     if let Some(e) = unsafe { entry(vcpu) } {
         // SAFETY: live vCPU.
         if unsafe { kvm::preempted(vcpu) } {
-            // SAFETY: single writer.
-            unsafe { e.recorder.on_put(clock::now(), true) };
+            e.recorder.on_put(clock::now(), true);
         }
     }
 }
@@ -86,8 +85,7 @@ unsafe extern "C" fn vcpu_put(_data: *mut c_void, vcpu: RawVcpu) {
 unsafe extern "C" fn vcpu_run_return(_data: *mut c_void, vcpu: RawVcpu, ret: c_int) {
     // SAFETY: live vCPU, in its thread.
     if let Some(e) = unsafe { entry(vcpu) } {
-        // SAFETY: single writer.
-        unsafe { e.recorder.on_run_return(clock::now(), ret) };
+        e.recorder.on_run_return(clock::now(), ret);
     }
 }
 
@@ -99,16 +97,14 @@ unsafe extern "C" fn mmio(_data: *mut c_void, vcpu: RawVcpu, user: bool) {
         } else {
             seen::MMIO_KERNEL
         };
-        // SAFETY: single writer.
-        unsafe { e.recorder.on_seen(what) };
+        e.recorder.on_seen(what);
     }
 }
 
 unsafe extern "C" fn mem_abort(_data: *mut c_void, vcpu: RawVcpu) {
     // SAFETY: live vCPU, in its thread.
     if let Some(e) = unsafe { entry(vcpu) } {
-        // SAFETY: single writer.
-        unsafe { e.recorder.on_seen(seen::MEM_ABORT) };
+        e.recorder.on_seen(seen::MEM_ABORT);
     }
 }
 
@@ -120,8 +116,7 @@ unsafe extern "C" fn sgi(_data: *mut c_void, vcpu: RawVcpu) {
     }
     // SAFETY: live vCPU, in its thread (it is this CPU's running vCPU).
     if let Some(e) = unsafe { entry(vcpu) } {
-        // SAFETY: single writer.
-        unsafe { e.recorder.on_seen(seen::SGI) };
+        e.recorder.on_seen(seen::SGI);
     }
 }
 

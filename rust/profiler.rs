@@ -221,9 +221,9 @@ impl Profiler {
             let reg = self.registry.lock();
             let _pool = self.pool.lock();
             for e in reg.in_use() {
-                // SAFETY: no timing probe runs any more, and the destroy
-                // probe, the only other writer, takes the pool lock held here.
-                unsafe { e.recorder.stop() };
+                // The recorder's one writer here: no timing probe runs any
+                // more, and the destroy probe takes the pool lock held here.
+                e.recorder.stop();
             }
         }
         *enabled = enable;
@@ -342,9 +342,9 @@ impl Profiler {
         // SAFETY: a non-null slot holds one of our entries.
         match unsafe { p.cast::<VcpuEntry>().as_ref() } {
             Some(e) => {
-                // SAFETY: the vCPU's thread is done with it and the other
-                // writer (`set_enabled`) holds the pool lock held here.
-                unsafe { e.recorder.on_destroy() };
+                // The recorder's one writer here: the vCPU's thread is done
+                // with it, and `set_enabled` takes the pool lock held here.
+                e.recorder.on_destroy();
                 e.set_vcpu(core::ptr::null_mut());
                 e.set_status(Status::Dead);
             }

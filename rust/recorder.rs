@@ -15,7 +15,10 @@
 //! Concurrency: one writer at a time (the vCPU's thread in its probes, or
 //! whoever tears the vCPU down after it), any number of readers. Writers
 //! bracket their updates with a sequence count; readers retry until they
-//! copied a row without a writer in between. A reset is requested by
+//! copied a row without a writer in between. Every field is atomic, so
+//! that none of this needs `unsafe`; the writer's own fields are relaxed
+//! atomics, which cost a plain load or store. Two concurrent writers would
+//! record wrong numbers: callers keep to one. A reset is requested by
 //! bumping an epoch; the writer clears the rows when it sees the new epoch
 //! and readers treat rows of an older epoch as empty, so no reader or
 //! resetter ever writes what the writer owns.
@@ -24,8 +27,7 @@ use crate::classify::{classify, refine};
 use crate::exit_type::ExitType;
 use crate::histogram::{bucket_of, Histogram, BUCKETS};
 use crate::row::{Row, RowStats};
-use core::cell::UnsafeCell;
-use core::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 /// Where the vCPU stands between two events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,28 +42,81 @@ pub(crate) enum Phase {
     InExit,
 }
 
-/// The writer's private state. All-zero is a valid, idle state.
+/// A value only the writer touches.
+#[derive(Default)]
+struct Own<A>(A);
+
+impl Own<AtomicU64> {
+    #[inline(always)]
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+    #[inline(always)]
+    fn set(&self, v: u64) {
+        self.0.store(v, Ordering::Relaxed)
+    }
+}
+
+impl Own<AtomicU8> {
+    #[inline(always)]
+    fn get(&self) -> u8 {
+        self.0.load(Ordering::Relaxed)
+    }
+    #[inline(always)]
+    fn set(&self, v: u8) {
+        self.0.store(v, Ordering::Relaxed)
+    }
+}
+
+impl Own<AtomicBool> {
+    #[inline(always)]
+    fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+    #[inline(always)]
+    fn set(&self, v: bool) {
+        self.0.store(v, Ordering::Relaxed)
+    }
+}
+
+/// The writer's state. All-zero is a valid, idle state.
 #[repr(C)]
 struct Machine {
-    phase: Phase,
+    /// A `Phase`.
+    phase: Own<AtomicU8>,
     /// First class of the pending exit (an `ExitType` index).
-    class: u8,
+    class: Own<AtomicU8>,
     /// `classify::seen` bits collected while the exit is handled.
-    seen: u8,
+    seen: Own<AtomicU8>,
     /// KVM_RUN already returned once to forward the pending exit.
-    forwarded: bool,
+    forwarded: Own<AtomicBool>,
     /// The thread was preempted inside KVM_RUN and has not run since.
-    off_cpu: bool,
+    off_cpu: Own<AtomicBool>,
     /// `entered` is valid: the guest run ending at `exited` was seen.
-    entered_valid: bool,
-    entered: u64,
-    exited: u64,
+    entered_valid: Own<AtomicBool>,
+    entered: Own<AtomicU64>,
+    exited: Own<AtomicU64>,
     /// When KVM_RUN last returned to user space.
-    returned: u64,
+    returned: Own<AtomicU64>,
     /// When the thread was preempted (valid while `off_cpu`).
-    off_since: u64,
+    off_since: Own<AtomicU64>,
     /// Preempted time inside the pending exit.
-    descheduled: u64,
+    descheduled: Own<AtomicU64>,
+}
+
+impl Machine {
+    #[inline(always)]
+    fn phase(&self) -> Phase {
+        match self.phase.get() {
+            1 => Phase::InGuest,
+            2 => Phase::InExit,
+            _ => Phase::Idle,
+        }
+    }
+    #[inline(always)]
+    fn set_phase(&self, p: Phase) {
+        self.phase.set(p as u8)
+    }
 }
 
 /// Counters of events that could not be used, for the control file.
@@ -85,118 +140,80 @@ pub(crate) struct VcpuRecorder {
     unpaired: AtomicU32,
     /// Clock value of the latest reset request, or of the start of timing.
     reset_at: AtomicU64,
-    machine: UnsafeCell<Machine>,
+    machine: Machine,
     rows: [Row; ExitType::COUNT],
     hists: [Histogram; ExitType::COUNT],
 }
 
-// SAFETY: `machine` is only touched through the `unsafe` writer methods,
-// whose callers guarantee a single writer at a time; everything readers
-// and resetters touch is atomic.
-unsafe impl Sync for VcpuRecorder {}
-// SAFETY: no thread affinity; see `Sync`.
-unsafe impl Send for VcpuRecorder {}
-
 impl VcpuRecorder {
-    // ---- Writer side. Every method below requires that no other writer
-    // ---- method runs concurrently on the same recorder.
-
-    /// # Safety
-    /// The caller is the recorder's only writer for the duration.
-    #[allow(clippy::mut_from_ref)]
-    #[inline(always)]
-    unsafe fn machine(&self) -> &mut Machine {
-        // SAFETY: single writer (the caller's contract); readers never
-        // touch `machine`.
-        unsafe { &mut *self.machine.get() }
-    }
+    // ---- Writer side: one caller at a time (see the module doc).
 
     /// The vCPU is about to enter the guest at `now`.
-    ///
-    /// # Safety
-    /// Single writer (see the type's documentation).
     #[inline(always)]
-    pub(crate) unsafe fn on_enter(&self, now: u64) {
-        // SAFETY: forwarded from the caller.
-        let m = unsafe { self.machine() };
-        match m.phase {
-            Phase::InExit => self.complete(m, now),
+    pub(crate) fn on_enter(&self, now: u64) {
+        let m = &self.machine;
+        match m.phase() {
+            Phase::InExit => self.complete(now),
             Phase::InGuest => self.count_unpaired(),
             Phase::Idle => {}
         }
-        m.phase = Phase::InGuest;
-        m.entered = now;
-        m.entered_valid = true;
+        m.set_phase(Phase::InGuest);
+        m.entered.set(now);
+        m.entered_valid.set(true);
     }
 
     /// The vCPU left the guest at `now` with `exit_code` and syndrome `esr`.
-    ///
-    /// # Safety
-    /// Single writer.
     #[inline(always)]
-    pub(crate) unsafe fn on_exit(&self, now: u64, exit_code: u32, esr: u64) {
-        // SAFETY: forwarded from the caller.
-        let m = unsafe { self.machine() };
-        match m.phase {
+    pub(crate) fn on_exit(&self, now: u64, exit_code: u32, esr: u64) {
+        let m = &self.machine;
+        match m.phase() {
             Phase::InGuest => {}
             Phase::InExit => {
                 // The entry in between was missed: neither interval is known.
                 self.count_unpaired();
-                m.entered_valid = false;
+                m.entered_valid.set(false);
             }
-            Phase::Idle => m.entered_valid = false,
+            Phase::Idle => m.entered_valid.set(false),
         }
-        m.phase = Phase::InExit;
-        m.class = classify(exit_code, esr) as u8;
-        m.seen = 0;
-        m.forwarded = false;
-        m.exited = now;
-        m.descheduled = 0;
+        m.set_phase(Phase::InExit);
+        m.class.set(classify(exit_code, esr) as u8);
+        m.seen.set(0);
+        m.forwarded.set(false);
+        m.exited.set(now);
+        m.descheduled.set(0);
     }
 
     /// A tracepoint that refines the pending exit's class fired.
-    ///
-    /// # Safety
-    /// Single writer.
     #[inline(always)]
-    pub(crate) unsafe fn on_seen(&self, what: u8) {
-        // SAFETY: forwarded from the caller.
-        let m = unsafe { self.machine() };
-        if m.phase == Phase::InExit {
-            m.seen |= what;
+    pub(crate) fn on_seen(&self, what: u8) {
+        let m = &self.machine;
+        if m.phase() == Phase::InExit {
+            m.seen.set(m.seen.get() | what);
         }
     }
 
     /// The vCPU thread is put off its CPU at `now`; `preempted` if it is
     /// still runnable inside KVM_RUN (not blocking).
-    ///
-    /// # Safety
-    /// Single writer.
     #[inline(always)]
-    pub(crate) unsafe fn on_put(&self, now: u64, preempted: bool) {
-        // SAFETY: forwarded from the caller.
-        let m = unsafe { self.machine() };
+    pub(crate) fn on_put(&self, now: u64, preempted: bool) {
+        let m = &self.machine;
         if preempted {
-            m.off_cpu = true;
-            m.off_since = now;
+            m.off_cpu.set(true);
+            m.off_since.set(now);
         }
     }
 
     /// The vCPU thread is back on a CPU at `now`.
-    ///
-    /// # Safety
-    /// Single writer.
     #[inline(always)]
-    pub(crate) unsafe fn on_load(&self, now: u64) {
-        // SAFETY: forwarded from the caller.
-        let m = unsafe { self.machine() };
-        if !m.off_cpu {
+    pub(crate) fn on_load(&self, now: u64) {
+        let m = &self.machine;
+        if !m.off_cpu.get() {
             return;
         }
-        m.off_cpu = false;
-        let off = now.saturating_sub(m.off_since);
-        if m.phase == Phase::InExit {
-            m.descheduled = m.descheduled.saturating_add(off);
+        m.off_cpu.set(false);
+        let off = now.saturating_sub(m.off_since.get());
+        if m.phase() == Phase::InExit {
+            m.descheduled.set(m.descheduled.get().saturating_add(off));
         }
         let seq = self.write_begin();
         self.add(ExitType::Descheduled, off);
@@ -204,70 +221,62 @@ impl VcpuRecorder {
     }
 
     /// KVM_RUN returns `ret` to user space at `now`.
-    ///
-    /// # Safety
-    /// Single writer.
     #[inline(always)]
-    pub(crate) unsafe fn on_run_return(&self, now: u64, ret: i32) {
-        // SAFETY: forwarded from the caller.
-        let m = unsafe { self.machine() };
-        m.returned = now;
-        if m.phase != Phase::InExit {
-            m.phase = Phase::Idle;
+    pub(crate) fn on_run_return(&self, now: u64, ret: i32) {
+        let m = &self.machine;
+        m.returned.set(now);
+        if m.phase() != Phase::InExit {
+            m.set_phase(Phase::Idle);
             return;
         }
-        if ret == 0 && !m.forwarded {
+        if ret == 0 && !m.forwarded.get() {
             // User space handles this exit; its time runs on.
-            m.forwarded = true;
+            m.forwarded.set(true);
         } else {
-            self.complete(m, now);
-            m.phase = Phase::Idle;
+            self.complete(now);
+            m.set_phase(Phase::Idle);
         }
     }
 
     /// The vCPU is being destroyed: record an exit still pending, ending
-    /// when KVM_RUN last returned, so that no exit is lost.
-    ///
-    /// # Safety
-    /// Single writer; no other writer method may follow.
-    pub(crate) unsafe fn on_destroy(&self) {
-        // SAFETY: forwarded from the caller.
-        let m = unsafe { self.machine() };
-        if m.phase == Phase::InExit {
-            let end = m.returned.max(m.exited);
-            self.complete(m, end);
+    /// when KVM_RUN last returned, so that no exit is lost. No other
+    /// writer method may follow.
+    pub(crate) fn on_destroy(&self) {
+        let m = &self.machine;
+        if m.phase() == Phase::InExit {
+            self.complete(m.returned.get().max(m.exited.get()));
         }
-        m.phase = Phase::Idle;
-        m.off_cpu = false;
+        m.set_phase(Phase::Idle);
+        m.off_cpu.set(false);
     }
 
     /// Forget any pending interval: timing stops (or restarts) here.
-    ///
-    /// # Safety
-    /// Single writer.
-    pub(crate) unsafe fn stop(&self) {
-        // SAFETY: forwarded from the caller.
-        let m = unsafe { self.machine() };
-        m.phase = Phase::Idle;
-        m.off_cpu = false;
-        m.entered_valid = false;
+    pub(crate) fn stop(&self) {
+        let m = &self.machine;
+        m.set_phase(Phase::Idle);
+        m.off_cpu.set(false);
+        m.entered_valid.set(false);
     }
 
     /// Records the pending exit as ending at `end`, with the guest run
     /// that led to it.
     #[inline(always)]
-    fn complete(&self, m: &mut Machine, end: u64) {
-        let class = ExitType::ALL[m.class as usize % ExitType::COUNT];
-        let exit = refine(class, m.seen);
-        let handling = end.saturating_sub(m.exited).saturating_sub(m.descheduled);
-        let in_guest = m.exited.saturating_sub(m.entered);
+    fn complete(&self, end: u64) {
+        let m = &self.machine;
+        let class = ExitType::ALL[m.class.get() as usize % ExitType::COUNT];
+        let exit = refine(class, m.seen.get());
+        let exited = m.exited.get();
+        let handling = end
+            .saturating_sub(exited)
+            .saturating_sub(m.descheduled.get());
+        let in_guest = exited.saturating_sub(m.entered.get());
         let seq = self.write_begin();
-        if m.entered_valid {
+        if m.entered_valid.get() {
             self.add(ExitType::TimeInGuest, in_guest);
         }
         self.add(exit, handling);
         self.write_end(seq);
-        m.entered_valid = false;
+        m.entered_valid.set(false);
     }
 
     #[inline(always)]

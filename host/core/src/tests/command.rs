@@ -2,7 +2,7 @@
 
 //! Parsing of writes to `control` and to a VM's `reset`.
 
-use crate::command::{parse_command, parse_vm_reset, Command};
+use crate::command::{parse_command, parse_vm_reset, Command, MAX_WRITE};
 use proptest::prelude::*;
 
 #[test]
@@ -11,6 +11,13 @@ fn control_commands() {
     assert_eq!(parse_command(b"reset\n"), Some(Command::Reset));
     assert_eq!(parse_command(b"enable\n"), Some(Command::Enable));
     assert_eq!(parse_command(b"disable"), Some(Command::Disable));
+}
+
+#[test]
+fn every_command_fits_one_write() {
+    for c in [&b"reset\n"[..], b"enable\n", b"disable\n", b"1\n"] {
+        assert!(c.len() <= MAX_WRITE, "{c:?}");
+    }
 }
 
 #[test]

@@ -37,12 +37,10 @@ fn one(r: &VcpuRecorder, t: ExitType) -> (u64, u128) {
 #[test]
 fn an_exit_handled_in_the_kernel() {
     let r = new_recorder();
-    unsafe {
-        r.on_enter(100);
-        r.on_exit(150, ARM_EXCEPTION_TRAP, HVC64);
-        assert_eq!(one(&r, Hvc64), (0, 0), "pending until the next entry");
-        r.on_enter(170);
-    }
+    r.on_enter(100);
+    r.on_exit(150, ARM_EXCEPTION_TRAP, HVC64);
+    assert_eq!(one(&r, Hvc64), (0, 0), "pending until the next entry");
+    r.on_enter(170);
     assert_eq!(one(&r, Hvc64), (1, 20));
     assert_eq!(one(&r, TimeInGuest), (1, 50));
 }
@@ -50,15 +48,13 @@ fn an_exit_handled_in_the_kernel() {
 #[test]
 fn an_exit_forwarded_to_user_space_includes_its_time_there() {
     let r = new_recorder();
-    unsafe {
-        r.on_enter(0);
-        r.on_exit(10, ARM_EXCEPTION_TRAP, DABT);
-        r.on_seen(seen::MMIO_USER);
-        r.on_run_return(15, 0);
-        assert_eq!(one(&r, DabtIoUser), (0, 0));
-        r.on_load(40);
-        r.on_enter(50);
-    }
+    r.on_enter(0);
+    r.on_exit(10, ARM_EXCEPTION_TRAP, DABT);
+    r.on_seen(seen::MMIO_USER);
+    r.on_run_return(15, 0);
+    assert_eq!(one(&r, DabtIoUser), (0, 0));
+    r.on_load(40);
+    r.on_enter(50);
     assert_eq!(one(&r, DabtIoUser), (1, 40));
     assert_eq!(one(&r, DabtLow), (0, 0));
 }
@@ -66,16 +62,14 @@ fn an_exit_forwarded_to_user_space_includes_its_time_there() {
 #[test]
 fn a_return_that_does_not_forward_the_exit_ends_it() {
     let r = new_recorder();
-    unsafe {
-        r.on_enter(0);
-        r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
-        r.on_run_return(12, EINTR);
-        assert_eq!(one(&r, Interrupt), (1, 2));
-        // KVM_RUN again, no pending exit: only the guest run is timed.
-        r.on_enter(100);
-        r.on_exit(130, ARM_EXCEPTION_TRAP, HVC64);
-        r.on_enter(131);
-    }
+    r.on_enter(0);
+    r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
+    r.on_run_return(12, EINTR);
+    assert_eq!(one(&r, Interrupt), (1, 2));
+    // KVM_RUN again, no pending exit: only the guest run is timed.
+    r.on_enter(100);
+    r.on_exit(130, ARM_EXCEPTION_TRAP, HVC64);
+    r.on_enter(131);
     assert_eq!(one(&r, TimeInGuest), (2, 40));
     assert_eq!(one(&r, Interrupt), (1, 2));
 }
@@ -85,26 +79,22 @@ fn a_second_return_without_entry_settles_a_forwarded_exit() {
     // What a VMM's KVM_RUN with immediate_exit does after a forwarded
     // exit: the exit completes then, with the user-space time.
     let r = new_recorder();
-    unsafe {
-        r.on_enter(0);
-        r.on_exit(10, ARM_EXCEPTION_TRAP, DABT);
-        r.on_seen(seen::MMIO_USER);
-        r.on_run_return(11, 0);
-        r.on_run_return(30, EINTR);
-    }
+    r.on_enter(0);
+    r.on_exit(10, ARM_EXCEPTION_TRAP, DABT);
+    r.on_seen(seen::MMIO_USER);
+    r.on_run_return(11, 0);
+    r.on_run_return(30, EINTR);
     assert_eq!(one(&r, DabtIoUser), (1, 20));
 }
 
 #[test]
 fn preemption_is_descheduled_time_not_exit_time() {
     let r = new_recorder();
-    unsafe {
-        r.on_enter(0);
-        r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
-        r.on_put(12, true);
-        r.on_load(1012);
-        r.on_enter(1020);
-    }
+    r.on_enter(0);
+    r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
+    r.on_put(12, true);
+    r.on_load(1012);
+    r.on_enter(1020);
     assert_eq!(one(&r, Descheduled), (1, 1000));
     assert_eq!(one(&r, Interrupt), (1, 10));
 }
@@ -112,13 +102,11 @@ fn preemption_is_descheduled_time_not_exit_time() {
 #[test]
 fn blocking_is_not_preemption() {
     let r = new_recorder();
-    unsafe {
-        r.on_enter(0);
-        r.on_exit(10, ARM_EXCEPTION_TRAP, 0x01 << 26); // WFI
-        r.on_put(12, false);
-        r.on_load(500);
-        r.on_enter(510);
-    }
+    r.on_enter(0);
+    r.on_exit(10, ARM_EXCEPTION_TRAP, 0x01 << 26); // WFI
+    r.on_put(12, false);
+    r.on_load(500);
+    r.on_enter(510);
     assert_eq!(one(&r, Descheduled), (0, 0));
     assert_eq!(one(&r, Wfx), (1, 500));
 }
@@ -126,24 +114,20 @@ fn blocking_is_not_preemption() {
 #[test]
 fn preemption_outside_an_exit_is_still_descheduled() {
     let r = new_recorder();
-    unsafe {
-        r.on_put(5, true);
-        r.on_load(25);
-        r.on_enter(30);
-    }
+    r.on_put(5, true);
+    r.on_load(25);
+    r.on_enter(30);
     assert_eq!(one(&r, Descheduled), (1, 20));
 }
 
 #[test]
 fn destroying_the_vcpu_records_its_pending_exit() {
     let r = new_recorder();
-    unsafe {
-        r.on_enter(0);
-        r.on_exit(10, ARM_EXCEPTION_TRAP, DABT);
-        r.on_seen(seen::MMIO_USER);
-        r.on_run_return(13, 0);
-        r.on_destroy();
-    }
+    r.on_enter(0);
+    r.on_exit(10, ARM_EXCEPTION_TRAP, DABT);
+    r.on_seen(seen::MMIO_USER);
+    r.on_run_return(13, 0);
+    r.on_destroy();
     assert_eq!(one(&r, DabtIoUser), (1, 3));
     assert_eq!(one(&r, TimeInGuest), (1, 10));
 }
@@ -151,16 +135,14 @@ fn destroying_the_vcpu_records_its_pending_exit() {
 #[test]
 fn refinement_only_applies_to_the_pending_exit() {
     let r = new_recorder();
-    unsafe {
-        r.on_seen(seen::MMIO_KERNEL); // no exit pending: ignored
-        r.on_enter(0);
-        r.on_seen(seen::MMIO_KERNEL); // in the guest: ignored
-        r.on_exit(10, ARM_EXCEPTION_TRAP, DABT);
-        r.on_seen(seen::MEM_ABORT);
-        r.on_enter(20);
-        r.on_exit(30, ARM_EXCEPTION_TRAP, DABT);
-        r.on_enter(35);
-    }
+    r.on_seen(seen::MMIO_KERNEL); // no exit pending: ignored
+    r.on_enter(0);
+    r.on_seen(seen::MMIO_KERNEL); // in the guest: ignored
+    r.on_exit(10, ARM_EXCEPTION_TRAP, DABT);
+    r.on_seen(seen::MEM_ABORT);
+    r.on_enter(20);
+    r.on_exit(30, ARM_EXCEPTION_TRAP, DABT);
+    r.on_enter(35);
     assert_eq!(one(&r, DabtUserMem), (1, 10));
     assert_eq!(one(&r, DabtLow), (1, 5));
     assert_eq!(one(&r, DabtIoMem), (0, 0));
@@ -169,15 +151,13 @@ fn refinement_only_applies_to_the_pending_exit() {
 #[test]
 fn events_out_of_order_are_dropped_and_counted() {
     let r = new_recorder();
-    unsafe {
-        r.on_enter(0);
-        r.on_exit(10, ARM_EXCEPTION_TRAP, HVC64);
-        r.on_exit(20, ARM_EXCEPTION_IRQ, 0); // the entry was missed
-        r.on_enter(25);
-        r.on_enter(30); // the exit was missed
-        r.on_exit(40, ARM_EXCEPTION_IRQ, 0);
-        r.on_enter(41);
-    }
+    r.on_enter(0);
+    r.on_exit(10, ARM_EXCEPTION_TRAP, HVC64);
+    r.on_exit(20, ARM_EXCEPTION_IRQ, 0); // the entry was missed
+    r.on_enter(25);
+    r.on_enter(30); // the exit was missed
+    r.on_exit(40, ARM_EXCEPTION_IRQ, 0);
+    r.on_enter(41);
     assert_eq!(r.anomalies().unpaired, 2);
     assert_eq!(one(&r, Hvc64), (0, 0));
     assert_eq!(one(&r, Interrupt), (2, 6));
@@ -187,11 +167,9 @@ fn events_out_of_order_are_dropped_and_counted() {
 #[test]
 fn a_clock_going_backwards_gives_zero_not_garbage() {
     let r = new_recorder();
-    unsafe {
-        r.on_enter(100);
-        r.on_exit(99, ARM_EXCEPTION_IRQ, 0);
-        r.on_enter(98);
-    }
+    r.on_enter(100);
+    r.on_exit(99, ARM_EXCEPTION_IRQ, 0);
+    r.on_enter(98);
     let s = row(&r, Interrupt);
     assert_eq!((s.count, s.max), (1, 0));
     assert_eq!(row(&r, TimeInGuest).max, 0);
@@ -200,14 +178,12 @@ fn a_clock_going_backwards_gives_zero_not_garbage() {
 #[test]
 fn timing_stopped_forgets_the_pending_exit() {
     let r = new_recorder();
-    unsafe {
-        r.on_enter(0);
-        r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
-        r.stop();
-        r.on_enter(50);
-        r.on_exit(60, ARM_EXCEPTION_IRQ, 0);
-        r.on_enter(61);
-    }
+    r.on_enter(0);
+    r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
+    r.stop();
+    r.on_enter(50);
+    r.on_exit(60, ARM_EXCEPTION_IRQ, 0);
+    r.on_enter(61);
     assert_eq!(one(&r, Interrupt), (1, 1));
     assert_eq!(one(&r, TimeInGuest), (1, 10));
 }
@@ -217,11 +193,9 @@ fn reset_empties_at_once_and_counts_resume() {
     let r = new_recorder();
     r.set_origin(1);
     assert_eq!(r.reset_at(), 1);
-    unsafe {
-        r.on_enter(0);
-        r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
-        r.on_enter(20);
-    }
+    r.on_enter(0);
+    r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
+    r.on_enter(20);
     r.request_reset(25);
     assert_eq!(r.reset_at(), 25);
     assert_eq!(
@@ -229,10 +203,8 @@ fn reset_empties_at_once_and_counts_resume() {
         (0, 0),
         "readers see the reset before the writer applies it"
     );
-    unsafe {
-        r.on_exit(30, ARM_EXCEPTION_IRQ, 0);
-        r.on_enter(33);
-    }
+    r.on_exit(30, ARM_EXCEPTION_IRQ, 0);
+    r.on_enter(33);
     assert_eq!(one(&r, Interrupt), (1, 3));
     assert_eq!(one(&r, TimeInGuest), (1, 10));
 }
@@ -270,11 +242,9 @@ fn concurrent_readers_see_consistent_rows() {
     let mut now = 0u64;
     for i in 0..200_000u64 {
         let d = if i % 3 == 0 { 9 } else { 7 };
-        unsafe {
-            r.on_enter(now);
-            r.on_exit(now + d, ARM_EXCEPTION_TRAP, HVC64);
-            r.on_enter(now + 2 * d);
-        }
+        r.on_enter(now);
+        r.on_exit(now + d, ARM_EXCEPTION_TRAP, HVC64);
+        r.on_enter(now + 2 * d);
         now += 2 * d;
         if i == 100_000 {
             r.request_reset(now);

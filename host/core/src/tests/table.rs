@@ -30,16 +30,14 @@ fn header(kind: &'static str) -> Header<'static> {
 /// A vCPU that made 3 HVC64 exits of 10, 20 and 60 ticks.
 fn sample() -> [RowSummary; ExitType::COUNT] {
     let r = new_recorder();
-    unsafe {
-        let mut now = 0;
-        for d in [10, 20, 60] {
-            r.on_enter(now);
-            r.on_exit(now + 100, ARM_EXCEPTION_TRAP, 0x16 << 26);
-            now += 100 + d;
-        }
+    let mut now = 0;
+    for d in [10, 20, 60] {
         r.on_enter(now);
-        r.on_exit(now + 1, ARM_EXCEPTION_IRQ, 0);
+        r.on_exit(now + 100, ARM_EXCEPTION_TRAP, 0x16 << 26);
+        now += 100 + d;
     }
+    r.on_enter(now);
+    r.on_exit(now + 1, ARM_EXCEPTION_IRQ, 0);
     let mut b = [0u64; BUCKETS];
     ExitType::ALL.map(|t| {
         let s = r.read_row(t, &mut b);
@@ -126,13 +124,11 @@ fn aggregated_scopes_say_what_they_cover() {
 fn histogram_file_layout() {
     let rows = sample();
     let r = new_recorder();
-    unsafe {
-        for (i, d) in [10u64, 20, 60].iter().enumerate() {
-            let t = i as u64 * 1000;
-            r.on_enter(t);
-            r.on_exit(t + 100, ARM_EXCEPTION_TRAP, 0x16 << 26);
-            r.on_enter(t + 100 + d);
-        }
+    for (i, d) in [10u64, 20, 60].iter().enumerate() {
+        let t = i as u64 * 1000;
+        r.on_enter(t);
+        r.on_exit(t + 100, ARM_EXCEPTION_TRAP, 0x16 << 26);
+        r.on_enter(t + 100 + d);
     }
     let mut out = String::new();
     let mut b = [0u64; BUCKETS];

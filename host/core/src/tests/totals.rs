@@ -12,12 +12,10 @@ use std::boxed::Box;
 #[test]
 fn sums_and_absorbed_totals_agree() {
     let (a, b) = (new_recorder(), new_recorder());
-    unsafe {
-        for (r, d) in [(&a, 5u64), (&b, 100)] {
-            r.on_enter(0);
-            r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
-            r.on_enter(10 + d);
-        }
+    for (r, d) in [(&a, 5u64), (&b, 100)] {
+        r.on_enter(0);
+        r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
+        r.on_enter(10 + d);
     }
     let (mut sum, mut scratch) = ([0u64; BUCKETS], [0u64; BUCKETS]);
     let s = sum_row(Interrupt, [&*a, &*b], &mut sum, &mut scratch);
