@@ -46,38 +46,22 @@ pub(crate) enum Phase {
 #[derive(Default)]
 struct Own<A>(A);
 
-impl Own<AtomicU64> {
-    #[inline(always)]
-    fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-    #[inline(always)]
-    fn set(&self, v: u64) {
-        self.0.store(v, Ordering::Relaxed)
-    }
+/// `get` and `set` of a writer-only field: relaxed, a plain load or store.
+macro_rules! own {
+    ($($atomic:ty => $value:ty),*) => {$(
+        impl Own<$atomic> {
+            #[inline(always)]
+            fn get(&self) -> $value {
+                self.0.load(Ordering::Relaxed)
+            }
+            #[inline(always)]
+            fn set(&self, v: $value) {
+                self.0.store(v, Ordering::Relaxed)
+            }
+        }
+    )*};
 }
-
-impl Own<AtomicU8> {
-    #[inline(always)]
-    fn get(&self) -> u8 {
-        self.0.load(Ordering::Relaxed)
-    }
-    #[inline(always)]
-    fn set(&self, v: u8) {
-        self.0.store(v, Ordering::Relaxed)
-    }
-}
-
-impl Own<AtomicBool> {
-    #[inline(always)]
-    fn get(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-    #[inline(always)]
-    fn set(&self, v: bool) {
-        self.0.store(v, Ordering::Relaxed)
-    }
-}
+own!(AtomicU64 => u64, AtomicU8 => u8, AtomicBool => bool);
 
 /// The writer's state. All-zero is a valid, idle state.
 #[repr(C)]
