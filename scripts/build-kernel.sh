@@ -3,7 +3,8 @@
 #
 # Build (or reuse) the 6.12 arm64 kernel of a variant and print its tree's
 # path on stdout. Usage: build-kernel.sh [variant]   (default: test)
-# Variants: test (patched, the bed's kernel), unpatched (the baseline).
+# Variants: test (patched, the bed's kernel), unpatched (its baseline),
+# bench and bench-unpatched (the same without the debug checks).
 #
 # The tree is cached under $KET_CACHE, keyed by a hash of every input:
 # kernel package version, patches, config fragments, toolchain versions
@@ -33,7 +34,7 @@ start=$(date +%s)
 ket_log "kernel ($variant): extracting $(basename "$tarball") ($(ket_pkg_version "$KET_KERNEL_PKG"))"
 tar -xf "$tarball" -C "$tmp" --strip-components=1
 
-[ "$variant" = unpatched ] || ket_log "kernel ($variant): applying patches/6.12/series"
+case "$variant" in *unpatched) ;; *) ket_log "kernel ($variant): applying patches/6.12/series" ;; esac
 for p in $(ket_variant_patches "$variant"); do
 	[ -f "$p" ] || ket_die "patch listed in series is missing: ${p#"$KET_ROOT"/}"
 	if ! out=$(patch -d "$tmp" -p1 --forward --batch <"$p" 2>&1); then
@@ -79,7 +80,8 @@ ket_run_logged "$tmp/ket-headers.log" "kernel ($variant) headers_install" -- \
 	make -C "$tmp" "${kargs[@]}" headers_install
 
 # Older trees of this variant are dead weight (about 2 GB each).
-for old in "$KET_CACHE/kernel-$variant-"*; do
+# (The 16-character key keeps "bench" from matching "bench-unpatched".)
+for old in "$KET_CACHE/kernel-$variant-"????????????????; do
 	[ "$old" = "$dir" ] || { ket_log "removing stale $old"; rm -rf "$old"; }
 done
 echo "$(( $(date +%s) - start ))" >"$dir/.ket-built"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build rust/kvm_exit_timing.ko against KDIR; without KDIR, against the
-# cached test-bed kernel (set up and built first if needed).
+# cached test-bed kernel of variant $KET_VARIANT (default: test; set up and
+# built first if needed).
 # Extra kbuild arguments (e.g. ARCH=arm64 for a cross build) may follow.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +16,7 @@ if [ -n "${KDIR:-}" ]; then
 	kargs=(LLVM=1 "$@")
 else
 	"$KET_ROOT/scripts/setup.sh"
-	KDIR=$("$KET_ROOT/scripts/build-kernel.sh" test)
+	KDIR=$("$KET_ROOT/scripts/build-kernel.sh" "${KET_VARIANT:-test}")
 	mapfile -t kargs < <(ket_kbuild_args)
 	kargs+=("$@")
 fi
