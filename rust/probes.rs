@@ -63,14 +63,16 @@ unsafe extern "C" fn guest_exit(data: *mut c_void, vcpu: RawVcpu, exit_code: c_i
     }
 }
 
-unsafe extern "C" fn vcpu_load(data: *mut c_void, vcpu: RawVcpu) {
+unsafe extern "C" fn sched_in(_data: *mut c_void, vcpu: RawVcpu) {
+    // A vCPU without an entry was not timed when it was switched out:
+    // nothing to settle (it attaches at its next entry or exit).
     // SAFETY: live vCPU, in its thread.
-    if let Some(e) = unsafe { entry_or_attach(data, vcpu) } {
+    if let Some(e) = unsafe { entry(vcpu) } {
         e.recorder.on_load(clock::now());
     }
 }
 
-unsafe extern "C" fn vcpu_put(_data: *mut c_void, vcpu: RawVcpu) {
+unsafe extern "C" fn sched_out(_data: *mut c_void, vcpu: RawVcpu) {
     // Runs under the runqueue lock when the thread is switched out: no
     // attaching (it could wake the worker) and nothing but a few stores.
     // SAFETY: live vCPU, in its thread.
@@ -139,8 +141,8 @@ pub(crate) fn timing() -> [Probe; 8] {
         probe!(__tracepoint_kvm_arm_mmio_tp, mmio),
         probe!(__tracepoint_kvm_arm_mem_abort_tp, mem_abort),
         probe!(__tracepoint_kvm_arm_sgi_tp, sgi),
-        probe!(__tracepoint_kvm_arm_vcpu_load_tp, vcpu_load),
-        probe!(__tracepoint_kvm_arm_vcpu_put_tp, vcpu_put),
+        probe!(__tracepoint_kvm_arm_vcpu_sched_in_tp, sched_in),
+        probe!(__tracepoint_kvm_arm_vcpu_sched_out_tp, sched_out),
         probe!(__tracepoint_kvm_arm_vcpu_run_return_tp, vcpu_run_return),
         probe!(__tracepoint_kvm_arm_guest_enter_tp, guest_enter),
         probe!(__tracepoint_kvm_arm_guest_exit_tp, guest_exit),
