@@ -60,6 +60,10 @@ const BY_EXCEPTION_CLASS: [ExitType; 64] = {
 /// trap, which the guest takes again.
 #[inline(always)]
 pub(crate) fn classify(exit_code: u32, esr: u64) -> ExitType {
+    // The common case first: a trap (without the SError flag).
+    if exit_code == ARM_EXCEPTION_TRAP {
+        return BY_EXCEPTION_CLASS[((esr >> ESR_EC_SHIFT) & 0x3f) as usize];
+    }
     if exit_code & ARM_EXIT_WITH_SERROR != 0 {
         return SError;
     }

@@ -7,6 +7,7 @@
 use crate::kvm::{RawVcpu, RawVm, VmName};
 use crate::profiler::Profiler;
 use crate::recorder::VcpuRecorder;
+use core::fmt::Write;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use kernel::init::Zeroable;
 
@@ -39,7 +40,13 @@ pub(crate) struct VcpuEntry {
     /// Set by the worker before the entry's files exist.
     vcpu_id: AtomicU32,
     vm: AtomicPtr<VmEntry>,
+    /// The VM's name, copied when the entry is attached (see
+    /// [`crate::kvm::vm_debugfs_name`]); empty if KVM gave the VM none.
+    vm_name: [AtomicU64; VM_NAME_WORDS],
 }
+
+/// A `VmName`'s 32 bytes (at most 31 of text), eight to a word, NUL-padded.
+const VM_NAME_WORDS: usize = 4;
 
 // SAFETY: every field is valid all-zero (atomics, and a recorder whose
 // all-zero state is documented as empty).
@@ -86,6 +93,32 @@ impl VcpuEntry {
 
     pub(crate) fn set_vcpu_id(&self, id: u32) {
         self.vcpu_id.store(id, Ordering::Relaxed);
+    }
+
+    /// Records the VM's name; before the entry is marked attached.
+    pub(crate) fn set_vm_name(&self, name: Option<&VmName>) {
+        let mut words = [0u64; VM_NAME_WORDS];
+        let bytes = name.map_or(&b""[..], |n| n.as_str().as_bytes());
+        for (i, &b) in bytes.iter().take(VM_NAME_WORDS * 8 - 1).enumerate() {
+            words[i / 8] |= u64::from(b) << (8 * (i % 8));
+        }
+        for (a, w) in self.vm_name.iter().zip(words) {
+            a.store(w, Ordering::Relaxed);
+        }
+    }
+
+    /// The VM's name as recorded when the entry was attached, if any.
+    pub(crate) fn vm_name(&self) -> Option<VmName> {
+        let mut bytes = [0u8; VM_NAME_WORDS * 8];
+        for (i, a) in self.vm_name.iter().enumerate() {
+            bytes[i * 8..i * 8 + 8].copy_from_slice(&a.load(Ordering::Relaxed).to_le_bytes());
+        }
+        let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        let mut name = VmName::new();
+        match core::str::from_utf8(&bytes[..len]) {
+            Ok(s) if !s.is_empty() && name.write_str(s).is_ok() => Some(name),
+            _ => None,
+        }
     }
 
     /// The VM, once the worker placed the entry (null before).

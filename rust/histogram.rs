@@ -22,10 +22,9 @@ pub(crate) const BUCKETS: usize = OVERFLOW + 1;
 /// The bucket a duration falls in. Branch-free: it runs on every exit.
 #[inline(always)]
 pub(crate) fn bucket_of(v: u64) -> usize {
-    // Octave k = floor(log2 v) (0 for v = 0); below octave SUB_BITS the
-    // shift is 0 and the bucket is v itself.
-    let k = 63 - (v | 1).leading_zeros();
-    let shift = k.max(SUB_BITS) - SUB_BITS;
+    // shift = floor(log2 v) - SUB_BITS, and 0 below 2^(SUB_BITS + 1),
+    // where the bucket is v itself: setting the low bits does both.
+    let shift = 63 - SUB_BITS - (v | ((2 << SUB_BITS) - 1)).leading_zeros();
     let index = ((shift as u64) << SUB_BITS) + (v >> shift);
     (index as usize).min(OVERFLOW)
 }

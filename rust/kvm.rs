@@ -74,27 +74,35 @@ pub(crate) fn running_vcpu() -> RawVcpu {
 /// A VM's name: that of its directory in KVM's debugfs, `<pid>-<fd>`.
 pub(crate) type VmName = TextBuf<32>;
 
-/// The name of `vm`; `fallback` numbers VMs that KVM gave no debugfs
-/// directory.
+/// The name of `vm`'s directory in KVM's debugfs, if it has one.
 ///
 /// # Safety
-/// `vm` points to a live VM.
-pub(crate) unsafe fn vm_name(vm: RawVm, fallback: u64) -> VmName {
-    let mut name = VmName::new();
-    // SAFETY: a live VM's debugfs dentry, if any, lives as long as it.
+/// `vm` is live and its debugfs directory cannot be removed meanwhile: the
+/// caller runs inside an ioctl of one of its vCPUs, whose file holds a
+/// reference on the VM (KVM removes the directory when it destroys the
+/// VM, before its vCPUs).
+pub(crate) unsafe fn vm_debugfs_name(vm: RawVm) -> Option<VmName> {
+    // SAFETY: the caller's contract.
     let dentry = unsafe { (*vm).debugfs_dentry };
-    if !dentry.is_null() {
-        // SAFETY: debugfs directories are never renamed: the name is a
-        // stable NUL-terminated string while the dentry lives.
-        let s = unsafe { CStr::from_char_ptr((*dentry).d_name.name.cast()) };
-        if let Ok(s) = s.to_str() {
-            if !s.is_empty() && write!(name, "{s}").is_ok() {
-                return name;
-            }
-        }
+    // KVM leaves ERR_PTR(-ENOENT) there when it made no directory.
+    // SAFETY: only tests the pointer's value.
+    if dentry.is_null() || unsafe { bindings::IS_ERR(dentry.cast()) } {
+        return None;
     }
-    name = VmName::new();
-    let _ = write!(name, "vm{fallback}");
+    // SAFETY: the directory lives (the caller's contract) and debugfs
+    // directories are never renamed: a stable NUL-terminated string.
+    let s = unsafe { CStr::from_char_ptr((*dentry).d_name.name.cast()) };
+    let mut name = VmName::new();
+    match s.to_str() {
+        Ok(s) if !s.is_empty() && name.write_str(s).is_ok() => Some(name),
+        _ => None,
+    }
+}
+
+/// The name of a VM KVM gave no debugfs directory: `vm<n>`.
+pub(crate) fn fallback_name(n: u64) -> VmName {
+    let mut name = VmName::new();
+    let _ = write!(name, "vm{n}");
     name
 }
 

@@ -30,6 +30,7 @@ mod entries;
 mod files;
 mod kvec_ext;
 mod kvm;
+mod memory;
 mod probes;
 mod profiler;
 mod registry;

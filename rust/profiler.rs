@@ -23,6 +23,7 @@ use crate::entries::{
 };
 use crate::kvec_ext::VecExt;
 use crate::kvm::{self, RawVcpu, VmName};
+use crate::memory;
 use crate::probes;
 use crate::registry::{Registry, VcpuSlot, VmSlot};
 use crate::table::Clock;
@@ -283,6 +284,10 @@ impl Profiler {
         let taken = if self.counters.pool_len.load(Ordering::Relaxed) == 0 {
             None
         } else {
+            // SAFETY: probes run inside an ioctl of the vCPU (KVM_RUN, or
+            // another that loads it), whose file holds a reference on
+            // the VM.
+            let name = unsafe { kvm::vm_debugfs_name(kvm::vm(vcpu)) };
             let mut pool = self.pool.lock();
             let taken = pool.free.pop();
             if let Some(e) = taken {
@@ -290,6 +295,7 @@ impl Profiler {
                 // frees them only after taking them out of the pool.
                 let e = unsafe { &*e };
                 e.recorder.set_origin(now);
+                e.set_vm_name(name.as_ref());
                 e.set_vcpu(vcpu);
                 e.set_status(Status::Attached);
                 // SAFETY: the probe's vCPU is live.
@@ -367,13 +373,16 @@ impl Profiler {
         let mut dirs = KVec::new();
         let mut entries = KVec::new();
         let mut vms = KVec::new();
+        self.retire(&mut self.registry.lock(), &mut dirs, &mut entries, &mut vms);
+        // Before placing: a new VM may take a retired one's name (KVM
+        // reuses the fd number), and its directory could not be made
+        // while the old one exists.
+        drop(dirs);
         {
             let mut reg = self.registry.lock();
-            self.retire(&mut reg, &mut dirs, &mut entries, &mut vms);
             self.place(&mut reg);
             self.refill(&mut reg);
         }
-        drop(dirs);
         drop(entries);
         drop(vms);
     }
@@ -383,7 +392,7 @@ impl Profiler {
         &self,
         reg: &mut Registry,
         dirs: &mut KVec<Dir>,
-        entries: &mut KVec<KVBox<VcpuEntry>>,
+        entries: &mut KVec<VBox<VcpuEntry>>,
         vms: &mut KVec<KBox<VmEntry>>,
     ) {
         // Each step moves at most everything there is: reserve that first,
@@ -458,11 +467,15 @@ impl Profiler {
                 }
                 let vcpu = e.vcpu();
                 // SAFETY: an attached entry's vCPU is live: its destruction
-                // marks the entry dead under the pool lock held here.
-                unsafe {
-                    let kvm = kvm::vm(vcpu);
-                    (kvm, kvm::id(vcpu), kvm::vm_name(kvm, seen))
-                }
+                // marks the entry dead under the pool lock held here. (Not
+                // so the VM's debugfs directory: the name was copied at
+                // attach.)
+                let (kvm, id) = unsafe { (kvm::vm(vcpu), kvm::id(vcpu)) };
+                (
+                    kvm,
+                    id,
+                    e.vm_name().unwrap_or_else(|| kvm::fallback_name(seen)),
+                )
             };
             let index = match reg.vm_for(kvm) {
                 Some(index) => index,
@@ -577,7 +590,7 @@ impl Profiler {
                 self.counters.alloc_failures.fetch_add(1, Ordering::Relaxed);
                 return;
             }
-            let Ok(e) = KVBox::<VcpuEntry>::init(kernel::init::zeroed(), GFP_KERNEL) else {
+            let Ok(e) = VBox::<VcpuEntry>::init(kernel::init::zeroed(), GFP_KERNEL) else {
                 self.counters.alloc_failures.fetch_add(1, Ordering::Relaxed);
                 return;
             };
@@ -672,6 +685,14 @@ impl Profiler {
             dropped_unpaired: unpaired,
             alloc_failures: self.counters.alloc_failures.load(Ordering::Relaxed),
             debugfs_failures: self.counters.debugfs_failures.load(Ordering::Relaxed),
+            // The pool's vector and the profiler itself, beside the registry.
+            memory: {
+                let mut m = reg.memory();
+                m.total += (memory::kmalloc_bytes(POOL_MAX * core::mem::size_of::<usize>())
+                    + memory::kmalloc_bytes(core::mem::size_of::<Profiler>()))
+                    as u64;
+                m
+            },
         }
     }
 }

@@ -27,19 +27,33 @@ use crate::classify::{classify, refine};
 use crate::exit_type::ExitType;
 use crate::histogram::{bucket_of, Histogram, BUCKETS};
 use crate::row::{Row, RowStats};
-use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-/// Where the vCPU stands between two events.
+/// Where the vCPU stands between two events: bits 0-1 of the state word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
+#[repr(u32)]
 pub(crate) enum Phase {
     /// No exit pending: before the first entry, or after one completed
     /// outside the guest (KVM_RUN returned, timing started or stopped).
     Idle = 0,
     /// Between a guest entry and the next exit.
-    InGuest,
+    InGuest = 1,
     /// Between a guest exit and the event that completes it.
-    InExit,
+    InExit = 2,
+}
+
+/// The state word: the phase, flags, and the pending exit's class and
+/// refinements. One word, so that the exit probe sets it with one store.
+mod state {
+    pub(super) const PHASE: u32 = 0b11;
+    /// `in_guest` is valid: the guest run ending at the pending exit was seen.
+    pub(super) const ENTERED: u32 = 1 << 2;
+    /// KVM_RUN already returned once to forward the pending exit.
+    pub(super) const FORWARDED: u32 = 1 << 3;
+    /// First class of the pending exit (an `ExitType` index).
+    pub(super) const CLASS_SHIFT: u32 = 8;
+    /// `classify::seen` bits collected while the exit is handled.
+    pub(super) const SEEN_SHIFT: u32 = 16;
 }
 
 /// A value only the writer touches.
@@ -61,45 +75,33 @@ macro_rules! own {
         }
     )*};
 }
-own!(AtomicU64 => u64, AtomicU8 => u8, AtomicBool => bool);
+own!(AtomicU64 => u64, AtomicU32 => u32, AtomicBool => bool);
 
 /// The writer's state. All-zero is a valid, idle state.
 #[repr(C)]
 struct Machine {
-    /// A `Phase`.
-    phase: Own<AtomicU8>,
-    /// First class of the pending exit (an `ExitType` index).
-    class: Own<AtomicU8>,
-    /// `classify::seen` bits collected while the exit is handled.
-    seen: Own<AtomicU8>,
-    /// KVM_RUN already returned once to forward the pending exit.
-    forwarded: Own<AtomicBool>,
+    /// See [`state`].
+    state: Own<AtomicU32>,
     /// The thread was preempted inside KVM_RUN and has not run since.
     off_cpu: Own<AtomicBool>,
-    /// `entered` is valid: the guest run ending at `exited` was seen.
-    entered_valid: Own<AtomicBool>,
     entered: Own<AtomicU64>,
+    /// When the pending exit began, moved later by the time the thread
+    /// spent preempted since: the exit's time is then `end - exited`.
     exited: Own<AtomicU64>,
+    /// The guest run that ended with the pending exit (if `ENTERED`).
+    in_guest: Own<AtomicU64>,
     /// When KVM_RUN last returned to user space.
     returned: Own<AtomicU64>,
     /// When the thread was preempted (valid while `off_cpu`).
     off_since: Own<AtomicU64>,
-    /// Preempted time inside the pending exit.
-    descheduled: Own<AtomicU64>,
 }
 
-impl Machine {
-    #[inline(always)]
-    fn phase(&self) -> Phase {
-        match self.phase.get() {
-            1 => Phase::InGuest,
-            2 => Phase::InExit,
-            _ => Phase::Idle,
-        }
-    }
-    #[inline(always)]
-    fn set_phase(&self, p: Phase) {
-        self.phase.set(p as u8)
+#[inline(always)]
+fn phase(s: u32) -> Phase {
+    match s & state::PHASE {
+        1 => Phase::InGuest,
+        2 => Phase::InExit,
+        _ => Phase::Idle,
     }
 }
 
@@ -136,43 +138,43 @@ impl VcpuRecorder {
     #[inline(always)]
     pub(crate) fn on_enter(&self, now: u64) {
         let m = &self.machine;
-        match m.phase() {
-            Phase::InExit => self.complete(now),
+        let s = m.state.get();
+        match phase(s) {
+            Phase::InExit => self.complete(s, now),
             Phase::InGuest => self.count_unpaired(),
             Phase::Idle => {}
         }
-        m.set_phase(Phase::InGuest);
+        m.state.set(Phase::InGuest as u32);
         m.entered.set(now);
-        m.entered_valid.set(true);
     }
 
     /// The vCPU left the guest at `now` with `exit_code` and syndrome `esr`.
     #[inline(always)]
     pub(crate) fn on_exit(&self, now: u64, exit_code: u32, esr: u64) {
         let m = &self.machine;
-        match m.phase() {
-            Phase::InGuest => {}
-            Phase::InExit => {
-                // The entry in between was missed: neither interval is known.
-                self.count_unpaired();
-                m.entered_valid.set(false);
+        let s = m.state.get();
+        let mut next =
+            Phase::InExit as u32 | (classify(exit_code, esr) as u32) << state::CLASS_SHIFT;
+        match phase(s) {
+            Phase::InGuest => {
+                m.in_guest.set(now.saturating_sub(m.entered.get()));
+                next |= state::ENTERED;
             }
-            Phase::Idle => m.entered_valid.set(false),
+            // The entry in between was missed: neither interval is known.
+            Phase::InExit => self.count_unpaired(),
+            Phase::Idle => {}
         }
-        m.set_phase(Phase::InExit);
-        m.class.set(classify(exit_code, esr) as u8);
-        m.seen.set(0);
-        m.forwarded.set(false);
+        m.state.set(next);
         m.exited.set(now);
-        m.descheduled.set(0);
     }
 
     /// A tracepoint that refines the pending exit's class fired.
     #[inline(always)]
     pub(crate) fn on_seen(&self, what: u8) {
         let m = &self.machine;
-        if m.phase() == Phase::InExit {
-            m.seen.set(m.seen.get() | what);
+        let s = m.state.get();
+        if phase(s) == Phase::InExit {
+            m.state.set(s | u32::from(what) << state::SEEN_SHIFT);
         }
     }
 
@@ -196,8 +198,9 @@ impl VcpuRecorder {
         }
         m.off_cpu.set(false);
         let off = now.saturating_sub(m.off_since.get());
-        if m.phase() == Phase::InExit {
-            m.descheduled.set(m.descheduled.get().saturating_add(off));
+        if phase(m.state.get()) == Phase::InExit {
+            // Preempted time is not the exit's: start it that much later.
+            m.exited.set(m.exited.get().saturating_add(off).min(now));
         }
         let seq = self.write_begin();
         self.add(ExitType::Descheduled, off);
@@ -209,16 +212,17 @@ impl VcpuRecorder {
     pub(crate) fn on_run_return(&self, now: u64, ret: i32) {
         let m = &self.machine;
         m.returned.set(now);
-        if m.phase() != Phase::InExit {
-            m.set_phase(Phase::Idle);
+        let s = m.state.get();
+        if phase(s) != Phase::InExit {
+            m.state.set(Phase::Idle as u32);
             return;
         }
-        if ret == 0 && !m.forwarded.get() {
+        if ret == 0 && s & state::FORWARDED == 0 {
             // User space handles this exit; its time runs on.
-            m.forwarded.set(true);
+            m.state.set(s | state::FORWARDED);
         } else {
-            self.complete(now);
-            m.set_phase(Phase::Idle);
+            self.complete(s, now);
+            m.state.set(Phase::Idle as u32);
         }
     }
 
@@ -227,40 +231,35 @@ impl VcpuRecorder {
     /// writer method may follow.
     pub(crate) fn on_destroy(&self) {
         let m = &self.machine;
-        if m.phase() == Phase::InExit {
-            self.complete(m.returned.get().max(m.exited.get()));
+        let s = m.state.get();
+        if phase(s) == Phase::InExit {
+            self.complete(s, m.returned.get().max(m.exited.get()));
         }
-        m.set_phase(Phase::Idle);
+        m.state.set(Phase::Idle as u32);
         m.off_cpu.set(false);
     }
 
     /// Forget any pending interval: timing stops (or restarts) here.
     pub(crate) fn stop(&self) {
         let m = &self.machine;
-        m.set_phase(Phase::Idle);
+        m.state.set(Phase::Idle as u32);
         m.off_cpu.set(false);
-        m.entered_valid.set(false);
     }
 
-    /// Records the pending exit as ending at `end`, with the guest run
-    /// that led to it.
+    /// Records the pending exit (state word `s`) as ending at `end`, with
+    /// the guest run that led to it.
     #[inline(always)]
-    fn complete(&self, end: u64) {
+    fn complete(&self, s: u32, end: u64) {
         let m = &self.machine;
-        let class = ExitType::ALL[m.class.get() as usize % ExitType::COUNT];
-        let exit = refine(class, m.seen.get());
-        let exited = m.exited.get();
-        let handling = end
-            .saturating_sub(exited)
-            .saturating_sub(m.descheduled.get());
-        let in_guest = exited.saturating_sub(m.entered.get());
+        let class = ExitType::ALL[(s >> state::CLASS_SHIFT) as usize % ExitType::COUNT];
+        let exit = refine(class, (s >> state::SEEN_SHIFT) as u8);
+        let handling = end.saturating_sub(m.exited.get());
         let seq = self.write_begin();
-        if m.entered_valid.get() {
-            self.add(ExitType::TimeInGuest, in_guest);
+        if s & state::ENTERED != 0 {
+            self.add(ExitType::TimeInGuest, m.in_guest.get());
         }
         self.add(exit, handling);
         self.write_end(seq);
-        m.entered_valid.set(false);
     }
 
     #[inline(always)]
@@ -343,9 +342,10 @@ impl VcpuRecorder {
             }
             let requested = self.requested_epoch.load(Ordering::Acquire);
             let applied = self.applied_epoch.load(Ordering::Relaxed);
-            let stats = self.rows[row as usize].read();
             buckets.fill(0);
             self.hists[row as usize].add_to(buckets);
+            let count = buckets.iter().fold(0u64, |a, &c| a.saturating_add(c));
+            let stats = self.rows[row as usize].read(count);
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) != before {
                 continue;

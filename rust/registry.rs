@@ -10,7 +10,10 @@ use crate::entries::{Status, VcpuEntry, VmEntry};
 use crate::histogram::BUCKETS;
 use crate::kvec_ext::VecExt;
 use crate::kvm::RawVm;
+use crate::memory::{kmalloc_bytes, vmalloc_bytes};
+use crate::table::Memory;
 use crate::totals::Totals;
+use core::mem::size_of;
 use kernel::prelude::*;
 
 /// A vCPU placed in a VM, with its directory.
@@ -49,7 +52,7 @@ pub(crate) struct Registry {
     /// The debugfs root; `None` once unloading started.
     pub(crate) root: Option<Dir>,
     /// Every entry allocated, whatever its status.
-    pub(crate) entries: KVec<KVBox<VcpuEntry>>,
+    pub(crate) entries: KVec<VBox<VcpuEntry>>,
     pub(crate) vms: KVec<VmSlot>,
     /// What VMs destroyed since the last reset recorded.
     pub(crate) retired: KVBox<Totals>,
@@ -93,7 +96,7 @@ impl Registry {
     }
 
     /// Takes entry `e` out of `entries`.
-    pub(crate) fn take_entry(&mut self, e: *const VcpuEntry) -> Option<KVBox<VcpuEntry>> {
+    pub(crate) fn take_entry(&mut self, e: *const VcpuEntry) -> Option<VBox<VcpuEntry>> {
         let i = self.entries.iter().position(|b| core::ptr::eq(&**b, e))?;
         Some(self.entries.swap_remove(i))
     }
@@ -102,6 +105,31 @@ impl Registry {
     pub(crate) fn fold(&mut self, e: &VcpuEntry) {
         self.retired.absorb(&e.recorder, &mut self.scratch);
         self.retired_unpaired += e.recorder.anomalies().unpaired;
+    }
+
+    /// What the registry and everything it owns take, in bytes (debugfs's
+    /// own dentries and inodes aside). The entries are vmalloc'ed: whole
+    /// pages, no high-order allocation for each vCPU.
+    pub(crate) fn memory(&self) -> Memory {
+        let per_vcpu = vmalloc_bytes(size_of::<VcpuEntry>());
+        let per_vm = kmalloc_bytes(size_of::<VmEntry>());
+        let slots: usize = self
+            .vms
+            .iter()
+            .map(|v| kmalloc_bytes(v.vcpus.capacity() * size_of::<VcpuSlot>()))
+            .sum();
+        let total = self.entries.len() * per_vcpu
+            + self.vms.len() * per_vm
+            + slots
+            + kmalloc_bytes(self.entries.capacity() * size_of::<usize>())
+            + kmalloc_bytes(self.vms.capacity() * size_of::<VmSlot>())
+            + kmalloc_bytes(size_of::<Totals>())
+            + kmalloc_bytes(size_of::<[u64; BUCKETS]>());
+        Memory {
+            total: total as u64,
+            per_vcpu: per_vcpu as u64,
+            per_vm: per_vm as u64,
+        }
     }
 
     /// Entries a vCPU uses now (not free in the pool, not detached).

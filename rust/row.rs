@@ -10,11 +10,12 @@
 use crate::wide::{div_rem_u128, isqrt_u128, U256};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// Count, total, min, max and sum of squares of durations, in ticks.
-/// There are fewer than 2^64 durations, each below 2^64, so the total
-/// (128 bits) and the sum of squares (192 bits) cannot overflow.
+/// Total, min, max and sum of squares of durations, in ticks; the count
+/// is the sum of the row's histogram (see `recorder.rs`), which saves an
+/// update on every exit. There are fewer than 2^64 durations, each below
+/// 2^64, so the total (128 bits) and the sum of squares (192 bits) cannot
+/// overflow.
 pub(crate) struct Row {
-    count: AtomicU64,
     /// Least significant limb first.
     total: [AtomicU64; 2],
     /// The minimum, bit-inverted so that all-zero memory is an empty row.
@@ -28,8 +29,6 @@ impl Row {
     /// Adds one duration. Only the row's single writer may call this.
     #[inline(always)]
     pub(crate) fn record(&self, d: u64) {
-        let count = self.count.load(Relaxed);
-        self.count.store(count.wrapping_add(1), Relaxed);
         let t0 = self.total[0].load(Relaxed);
         let (low, carry) = t0.overflowing_add(d);
         self.total[0].store(low, Relaxed);
@@ -55,9 +54,9 @@ impl Row {
         }
     }
 
-    /// A copy of the row. Consistent only under the writer's sequence count.
-    pub(crate) fn read(&self) -> RowStats {
-        let count = self.count.load(Relaxed);
+    /// A copy of the row, which holds `count` durations. Consistent only
+    /// under the writer's sequence count.
+    pub(crate) fn read(&self, count: u64) -> RowStats {
         RowStats {
             count,
             total: self.total[0].load(Relaxed) as u128
@@ -78,7 +77,7 @@ impl Row {
     }
 
     pub(crate) fn clear(&self) {
-        for a in [&self.count, &self.min_inverted, &self.max] {
+        for a in [&self.min_inverted, &self.max] {
             a.store(0, Relaxed);
         }
         for a in self.total.iter().chain(self.sum_sq.iter()) {

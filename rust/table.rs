@@ -233,6 +233,17 @@ pub(crate) struct Status {
     pub(crate) dropped_unpaired: u64,
     pub(crate) alloc_failures: u64,
     pub(crate) debugfs_failures: u64,
+    pub(crate) memory: Memory,
+}
+
+/// Bytes the module holds, as the allocators round them.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Memory {
+    pub(crate) total: u64,
+    /// What each vCPU's timing takes (its statistics and histograms).
+    pub(crate) per_vcpu: u64,
+    /// What each VM takes besides its vCPUs.
+    pub(crate) per_vm: u64,
 }
 
 pub(crate) fn write_control(w: &mut impl Write, s: &Status, clock: &Clock) -> fmt::Result {
@@ -252,7 +263,10 @@ pub(crate) fn write_control(w: &mut impl Write, s: &Status, clock: &Clock) -> fm
     writeln!(w, "dropped_no_state: {}", s.dropped_no_state)?;
     writeln!(w, "dropped_unpaired: {}", s.dropped_unpaired)?;
     writeln!(w, "alloc_failures: {}", s.alloc_failures)?;
-    writeln!(w, "debugfs_failures: {}", s.debugfs_failures)
+    writeln!(w, "debugfs_failures: {}", s.debugfs_failures)?;
+    writeln!(w, "memory: {} bytes", s.memory.total)?;
+    writeln!(w, "memory_per_vcpu: {} bytes", s.memory.per_vcpu)?;
+    writeln!(w, "memory_per_vm: {} bytes", s.memory.per_vm)
 }
 
 /// How many bytes `v` displays as.

@@ -290,6 +290,36 @@ static void test_global_reset_and_destroyed_vms(void)
 			 s.rows[ket_type("HVC64")].count);
 }
 
+/*
+ * Regression: the module used to name a VM from KVM's debugfs directory
+ * in its work item, which can run after KVM removed that directory (KVM
+ * removes it before it destroys the vCPUs): a use-after-free that oopsed
+ * on the benchmark kernel. It now copies the name when a vCPU first runs.
+ * VMs destroyed right after their first exit open that window wide.
+ */
+static void test_quick_teardown(void)
+{
+	char live[64];
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+		run_hvcs(vm, vcpu, 1);
+		kvm_vm_free(vm);
+	}
+	for (i = 0; i < 1000; i++) {
+		control_value("vms", live, sizeof(live));
+		if (!strcmp(live, "0"))
+			break;
+		usleep(10000);
+	}
+	ksft_test_result(!strcmp(live, "0"),
+			 "50 VMs destroyed right after their first exit are all retired (vms: %s)\n",
+			 live);
+}
+
 int main(void)
 {
 	struct kvm_vcpu *vcpu;
@@ -297,7 +327,7 @@ int main(void)
 
 	ksft_print_header();
 	ket_require_module();
-	ksft_set_plan(11);
+	ksft_set_plan(12);
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	run_hvcs(vm, vcpu, 0);
@@ -310,5 +340,6 @@ int main(void)
 
 	test_isolation_and_vm_summary();
 	test_global_reset_and_destroyed_vms();
+	test_quick_teardown();
 	ksft_finished();
 }

@@ -2,6 +2,7 @@
 
 //! Host tests of the module's pure files, one file per module.
 
+mod bench;
 mod classify;
 mod command;
 mod exit_type;

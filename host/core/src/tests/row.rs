@@ -19,7 +19,7 @@ fn record_all(values: &[u64]) -> RowStats {
     for &v in values {
         row.record(v);
     }
-    row.read()
+    row.read(values.len() as u64)
 }
 
 fn big(v: U256) -> BigUint {
@@ -42,7 +42,7 @@ fn reference_stddev(values: &[u64]) -> u64 {
 
 #[test]
 fn empty_row_reads_as_zeros() {
-    assert_eq!(zeroed().read(), RowStats::default());
+    assert_eq!(zeroed().read(0), RowStats::default());
     assert_eq!(RowStats::default().avg(), 0);
     assert_eq!(RowStats::default().stddev(), 0);
 }

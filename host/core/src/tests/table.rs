@@ -170,6 +170,11 @@ fn control_file() {
         vcpus: 2,
         pool: 8,
         dropped_no_state: 3,
+        memory: Memory {
+            total: 300,
+            per_vcpu: 100,
+            per_vm: 50,
+        },
         ..Default::default()
     };
     write_control(&mut out, &status, &CLOCK).unwrap();
@@ -177,6 +182,7 @@ fn control_file() {
         out,
         "# kvm_exit_timing 0.2.0 control\n# write: reset | enable | disable\nstate: enabled\n\
          clock: test counter\nunit: ticks\nfrequency: 1000 Hz\nvms: 1\nvcpus: 2\npool: 8\n\
-         dropped_no_state: 3\ndropped_unpaired: 0\nalloc_failures: 0\ndebugfs_failures: 0\n"
+         dropped_no_state: 3\ndropped_unpaired: 0\nalloc_failures: 0\ndebugfs_failures: 0\n\
+         memory: 300 bytes\nmemory_per_vcpu: 100 bytes\nmemory_per_vm: 50 bytes\n"
     );
 }
