@@ -5,11 +5,14 @@
 # and run one guest job (see guest/init).
 #
 # Usage: run-guest.sh --kernel Image --initrd cpio [options]
-#   --job check|demo|upstream-all|shell   what /init does (default: check)
+#   --job check|stress|lockdown|demo|bench|upstream-all|shell
+#                             what /init does (default: check)
 #   --cpu max|cortex-a72      emulated CPU (default: max)
 #   --gic 3|2                 GIC version (default: 3)
 #   --nvhe                    force nVHE KVM (kvm-arm.mode=nvhe)
-#   --icount                  deterministic time (-icount shift=0)
+#   --icount                  deterministic time (-icount shift=0,sleep=off:
+#                             1 ns per instruction, idle time skipped)
+#   --append ARGS             more kernel command-line arguments
 #   --smp N                   CPUs (default: 4)
 #   --mem SIZE                memory (default: 2G)
 #   --timeout S               give up after S seconds (default: 1200)
@@ -25,7 +28,7 @@ set -euo pipefail
 
 job=check cpu=max gic=3 nvhe=no icount=no smp=4 mem=2G limit=1200 label= out=
 test_limit=120
-kernel= initrd=
+kernel= initrd= extra_append=
 usage() { sed -n '3,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//' >&2; exit 3; }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
 	--gic) gic=$2; shift ;;
 	--nvhe) nvhe=yes ;;
 	--icount) icount=yes ;;
+	--append) extra_append=$2; shift ;;
 	--smp) smp=$2; shift ;;
 	--mem) mem=$2; shift ;;
 	--timeout) limit=$2; shift ;;
@@ -47,7 +51,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case "$job" in check|demo|upstream-all|shell) ;; *) echo "bad --job '$job'" >&2; usage ;; esac
+case "$job" in check|stress|lockdown|demo|bench|upstream-all|shell) ;; *) echo "bad --job '$job'" >&2; usage ;; esac
 case "$cpu" in max|cortex-a72) ;; *) echo "bad --cpu '$cpu' (max or cortex-a72)" >&2; usage ;; esac
 case "$gic" in 2|3) ;; *) echo "bad --gic '$gic' (2 or 3)" >&2; usage ;; esac
 [[ "$smp" =~ ^[1-8]$ ]] || { echo "bad --smp '$smp' (1..8)" >&2; usage; }
@@ -67,11 +71,12 @@ truncate -s 0 "$results" && truncate -s 8M "$results"
 
 append="console=ttyAMA0 panic=-1 ket.job=$job ket.label=$label ket.timeout=$test_limit"
 [ $nvhe = yes ] && append+=" kvm-arm.mode=nvhe"
+[ -z "$extra_append" ] || append+=" $extra_append"
 qemu=(qemu-system-aarch64 -M "virt,virtualization=on,gic-version=$gic" -cpu "$cpu"
 	-smp "$smp" -m "$mem" -kernel "$kernel" -initrd "$initrd" -append "$append"
 	-drive "file=$results,format=raw,if=none,id=results"
 	-device virtio-blk-device,drive=results -no-reboot -nodefaults -display none)
-[ $icount = yes ] && qemu+=(-icount shift=0)
+[ $icount = yes ] && qemu+=(-icount shift=0,sleep=off)
 
 if [ "$job" = shell ]; then
 	# Interactive: the console is this terminal, and still logged.

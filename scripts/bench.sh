@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: what timing every exit costs, deterministically. Builds the
+# benchmark kernels (patched and unpatched, no debug checks), boots each
+# benchmark host under QEMU with -icount shift=0,sleep=off (1 ns of
+# virtual time per instruction) and runs selftests/tools/exit_bench in
+# five configurations:
+#   1 unpatched kernel          2 patched kernel, module not loaded
+#   3 module loaded             4 tracefs events kvm:kvm_entry + kvm:kvm_exit
+#   5 module and tracefs events
+# then prints one table per host (see BENCHMARKS.md for the method).
+#
+# Environment:
+#   KET_BENCH_HOSTS   host configurations (default: "ls2080 modern")
+#   KET_BENCH_N       round trips per pass (default: 2000)
+#   KET_BENCH_R       timed passes, after one warm-up (default: 7)
+#   KET_BENCH_READS   VMS,VCPUS for the read-cost figures (default: 8,4)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+hosts=${KET_BENCH_HOSTS:-ls2080 modern}
+n=${KET_BENCH_N:-2000}
+r=${KET_BENCH_R:-7}
+reads=${KET_BENCH_READS:-8,4}
+[[ "$n" =~ ^[1-9][0-9]*$ ]] || ket_die "KET_BENCH_N must be a positive integer (not '$n')"
+[[ "$r" =~ ^[1-9][0-9]?$ ]] || ket_die "KET_BENCH_R must be 1..99 (not '$r')"
+[[ "$reads" =~ ^[1-9][0-9]*,[1-9][0-9]*$ ]] || ket_die "KET_BENCH_READS must be VMS,VCPUS (not '$reads')"
+for h in $hosts; do
+	ket_host_args "$h" >/dev/null || ket_die "KET_BENCH_HOSTS: unknown host '$h' (known: $KET_HOSTS)"
+done
+
+"$KET_ROOT/scripts/setup.sh"
+kpatched=$("$KET_ROOT/scripts/build-kernel.sh" bench)
+kbase=$("$KET_ROOT/scripts/build-kernel.sh" bench-unpatched)
+ko=$(KET_VARIANT=bench "$KET_ROOT/scripts/build-module.sh")
+tests=$("$KET_ROOT/scripts/build-selftests.sh" "$kpatched")
+run=$KET_CACHE/runs/bench-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$run"
+# The module is built in the checkout for whichever kernel came last:
+# keep this one's copy.
+cp "$ko" "$run/kvm_exit_timing.ko"
+"$KET_ROOT/scripts/make-initramfs.sh" "$kpatched" "$tests" "$run/kvm_exit_timing.ko" "$run/patched.cpio"
+"$KET_ROOT/scripts/make-initramfs.sh" "$kbase" "$tests" none "$run/unpatched.cpio"
+
+ket_log "host: cargo benchmark of the pure per-exit record path"
+host_bench=$(cd "$KET_ROOT" && cargo test --locked --release -q -p kvm-exit-timing-core bench_ -- \
+	--ignored --nocapture 2>&1 | grep '^bench ') || ket_die "the host benchmark failed"
+echo "    $host_bench" >&2
+
+start=$(date +%s)
+for h in $hosts; do
+	args=$(ket_host_args "$h")
+	common=(--job bench --icount --timeout 3600)
+	# shellcheck disable=SC2086 # args holds words
+	"$KET_ROOT/scripts/run-guest.sh" "${common[@]}" --label "$h-unpatched" $args \
+		--append "ket.bench_n=$n ket.bench_r=$r ket.bench_configs=1" \
+		--kernel "$kbase/arch/arm64/boot/Image" --initrd "$run/unpatched.cpio" --out "$run/$h-unpatched" ||
+		ket_die "benchmark run failed on $h (unpatched kernel); see $run/$h-unpatched"
+	# shellcheck disable=SC2086
+	"$KET_ROOT/scripts/run-guest.sh" "${common[@]}" --label "$h-patched" $args \
+		--append "ket.bench_n=$n ket.bench_r=$r ket.bench_configs=2,3,4,5 ket.bench_reads=$reads" \
+		--kernel "$kpatched/arch/arm64/boot/Image" --initrd "$run/patched.cpio" --out "$run/$h-patched" ||
+		ket_die "benchmark run failed on $h (patched kernel); see $run/$h-patched"
+done
+ket_log "benchmark runs took $(( $(date +%s) - start ))s; results in $run"
+
+echo
+echo "make bench: n=$n round trips per pass, $r passes after a warm-up; QEMU $(qemu-system-aarch64 --version | head -n1 | awk '{ print $4 }'), -icount shift=0,sleep=off"
+echo "kernel $(ket_pkg_version "$KET_KERNEL_PKG"), configs/base.config (no debug checks); module $(sed -n 's/.*"\([0-9.]*\)".*/\1/p' "$KET_ROOT/rust/version.rs" | head -n1)"
+{
+	for h in $hosts; do
+		python3 "$KET_ROOT/scripts/bench-table.py" "$h" "$run/$h-unpatched/results.txt" \
+			"$run/$h-patched/results.txt" || echo "bench-table: rows missing for $h" >&2
+	done
+	echo
+	echo "Host (cargo, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)):"
+	echo "  $host_bench"
+} | tee "$run/bench.txt"
