@@ -109,7 +109,7 @@ KET_VARIANTS="test unpatched bench bench-unpatched debug"
 ket_variant_fragments() {
 	case "$1" in
 	test|unpatched) echo "$KET_ROOT/configs/base.config $KET_ROOT/configs/checks.config" ;;
-	bench|bench-unpatched) echo "$KET_ROOT/configs/base.config" ;;
+	bench|bench-unpatched) echo "$KET_ROOT/configs/base.config $KET_ROOT/configs/bench.config" ;;
 	debug) echo "$KET_ROOT/configs/base.config $KET_ROOT/configs/checks.config $KET_ROOT/configs/debug.config" ;;
 	*) ket_die "unknown kernel variant '$1' (known: $KET_VARIANTS)" ;;
 	esac
@@ -137,19 +137,6 @@ ket_kernel_key() {
 
 ket_kernel_dir() {
 	echo "$KET_CACHE/kernel-${1:-test}-$(ket_kernel_key "${1:-test}")"
-}
-
-# Copies module KO to OUT, signed with the kernel tree's build key if the
-# kernel checks signatures (the test kernel does, for lockdown): a locked
-# down kernel loads signed modules only. Usage: ket_sign_module KDIR KO OUT
-ket_sign_module() {
-	local kdir=$1 ko=$2 out=$3 hash
-	cp "$ko" "$out"
-	grep -q '^CONFIG_MODULE_SIG=y' "$kdir/.config" || return 0
-	hash=$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"$/\1/p' "$kdir/.config")
-	"$kdir/scripts/sign-file" "$hash" "$kdir/certs/signing_key.pem" \
-		"$kdir/certs/signing_key.x509" "$out" ||
-		ket_die "cannot sign $out with $kdir's key"
 }
 
 # The host configurations of the bed, as run-guest.sh options.
