@@ -7,6 +7,8 @@
 #   make demo         the main job: boot a KVM host under QEMU, load the
 #                     module, run a guest workload, show what it measures
 #   make check        every test, on every host configuration of the bed
+#   make bench        the overhead benchmark (see BENCHMARKS.md)
+#   make stress       the reliability tests at full counts on the debug kernel
 #   make setup        install the test bed's dependencies only
 #   make kernel       build (or find cached) the patched test kernel only
 #   make shell        boot the test bed with an interactive shell
@@ -27,6 +29,12 @@ demo:
 check:
 	@$(SCRIPTS)/check.sh
 
+bench:
+	@$(SCRIPTS)/bench.sh
+
+stress:
+	@KET_MODE=stress $(SCRIPTS)/check.sh
+
 setup:
 	@$(SCRIPTS)/setup.sh
 
@@ -44,4 +52,4 @@ clean:
 		-o -name '.*.cmd' -o -name '*.rmeta' -o -name '*.d' | xargs rm -f
 	rm -f Module.symvers modules.order .module-common.o .*.cmd rust/modules.order
 
-.PHONY: all module demo check setup kernel shell clean
+.PHONY: all module demo check bench stress setup kernel shell clean

@@ -8,8 +8,20 @@
 #
 # KET_CONFIGS limits the host configurations (default: all three), e.g.
 #   KET_CONFIGS=modern make check
+#
+# make stress is this script with KET_MODE=stress: the debug kernel
+# (KASAN, kmemleak, UBSAN, lockdep, fault injection) instead of the test
+# kernel, the reliability tests at their full counts, on the modern host
+# unless KET_CONFIGS says otherwise, and no upstream tests.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+
+mode=${KET_MODE:-check}
+case "$mode" in
+check) variant=test job=check configs=${KET_CONFIGS:-$KET_HOSTS} ;;
+stress) variant=debug job=stress configs=${KET_CONFIGS:-modern} ;;
+*) ket_die "KET_MODE must be check or stress (not '$mode')" ;;
+esac
 
 pass=0 fail=0 skip=0
 failures=()
@@ -23,7 +35,7 @@ point() { # ok|fail|skip name
 }
 finish() {
 	echo
-	ket_log "make check finished in $(( $(date +%s) - t0 ))s"
+	ket_log "make $mode finished in $(( $(date +%s) - t0 ))s"
 	for f in "${failures[@]}"; do echo "FAILED: $f"; done
 	echo "$pass passed, $fail failed, $skip skipped"
 	[ "$fail" -eq 0 ]
@@ -55,8 +67,8 @@ else
 fi
 
 # Builds.
-kdir=$("$KET_ROOT/scripts/build-kernel.sh" test) && point ok "build: patched 6.12 kernel (test)" ||
-	{ point fail "build: patched 6.12 kernel (test)"; finish; }
+kdir=$("$KET_ROOT/scripts/build-kernel.sh" $variant) && point ok "build: patched 6.12 kernel ($variant)" ||
+	{ point fail "build: patched 6.12 kernel ($variant)"; finish; }
 
 ket_log "patches: checkpatch.pl --strict"
 series=$KET_ROOT/patches/6.12/series
@@ -71,18 +83,26 @@ for p in "$KET_ROOT"/patches/6.12/*.patch; do
 	fi
 done
 
-ko=$(KDIR='' "$KET_ROOT/scripts/build-module.sh") && point ok "build: kvm_exit_timing.ko" ||
+ko=$(KDIR='' KET_VARIANT=$variant "$KET_ROOT/scripts/build-module.sh") && point ok "build: kvm_exit_timing.ko" ||
 	{ point fail "build: kvm_exit_timing.ko"; finish; }
 tests=$("$KET_ROOT/scripts/build-selftests.sh" "$kdir") && point ok "build: kselftests (in-tree KVM + ours)" ||
 	{ point fail "build: kselftests"; finish; }
-run=$KET_CACHE/runs/check-$(date +%Y%m%d-%H%M%S)
+run=$KET_CACHE/runs/$mode-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$run"
 need "build: initramfs" "$KET_ROOT/scripts/make-initramfs.sh" "$kdir" "$tests" "$ko" "$run/initramfs.cpio"
 
-for cfg in ${KET_CONFIGS:-$KET_HOSTS}; do
-	args=$(ket_host_args "$cfg") || { point fail "unknown configuration '$cfg' in KET_CONFIGS"; continue; }
+# Each host configuration runs the job; one more boot of the modern host
+# checks the module under lockdown=confidentiality.
+for cfg in $configs lockdown; do
+	if [ "$cfg" = lockdown ]; then
+		args="$(ket_host_args modern) --job lockdown"
+	else
+		args=$(ket_host_args "$cfg") || { point fail "unknown configuration '$cfg' in KET_CONFIGS"; continue; }
+		args+=" --job $job"
+		[ "$mode" = stress ] && args+=" --timeout 7200"
+	fi
 	# shellcheck disable=SC2086 # args holds words
-	"$KET_ROOT/scripts/run-guest.sh" --job check --label "$cfg" $args \
+	"$KET_ROOT/scripts/run-guest.sh" --label "$cfg" $args \
 		--kernel "$kdir/arch/arm64/boot/Image" --initrd "$run/initramfs.cpio" --out "$run/$cfg"
 	rc=$?
 	if [ ! -s "$run/$cfg/results.txt" ] || ! grep -q '^ket-result: ' "$run/$cfg/results.txt"; then
