@@ -112,20 +112,6 @@ static void disarm(void)
 	}
 }
 
-static uint64_t control(const char *key)
-{
-	char *text = ket_slurp(CONTROL, NULL), *p, pattern[64];
-	uint64_t v;
-
-	TEST_ASSERT(text, "cannot read " CONTROL);
-	snprintf(pattern, sizeof(pattern), "\n%s: ", key);
-	p = strstr(text, pattern);
-	TEST_ASSERT(p, "control has no '%s'", key);
-	v = strtoull(p + strlen(pattern), NULL, 10);
-	free(text);
-	return v;
-}
-
 /* In a child that fails its own allocations after @space bytes: load the
  * module. Returns 0 or the load's errno. */
 static int load_failing_after(long space)
@@ -245,9 +231,9 @@ static void test_runtime(void)
 	/* Let the pool fill, then fail every allocation made on behalf of
 	 * the module: its work item's, its files' and its probes'. */
 	usleep(200000);
-	pool = control("pool");
-	dropped = control("dropped_no_state");
-	allocs = control("alloc_failures");
+	pool = ket_control("pool");
+	dropped = ket_control("dropped_no_state");
+	allocs = ket_control("alloc_failures");
 	arm(false, start, end, 0, -1);
 	vm = vm_create_with_vcpus(NR_VCPUS, guest_code, vcpus);
 	for (i = 0; i < NR_VCPUS; i++)
@@ -262,9 +248,9 @@ static void test_runtime(void)
 	}
 	disarm();
 	ksft_print_msg("  pool %lu before; dropped_no_state +%lu, alloc_failures +%lu; reads: %d ENOMEM, %d other errors\n",
-		       pool, control("dropped_no_state") - dropped, control("alloc_failures") - allocs,
+		       pool, ket_control("dropped_no_state") - dropped, ket_control("alloc_failures") - allocs,
 		       enomem, other);
-	ksft_test_result(control("dropped_no_state") > dropped && control("alloc_failures") > allocs &&
+	ksft_test_result(ket_control("dropped_no_state") > dropped && ket_control("alloc_failures") > allocs &&
 			 !other,
 			 "allocations failing: vCPUs beyond the pool counted in dropped_no_state, failures counted, reads fail with ENOMEM at worst\n");
 

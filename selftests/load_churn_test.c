@@ -330,19 +330,6 @@ static void join_kicking(int i)
 	}
 }
 
-/* The control file's "pool:" value. */
-static uint64_t pool_states(void)
-{
-	char *text = ket_slurp(KET_DEBUGFS_ROOT "/control", NULL), *p;
-	uint64_t v = 0;
-
-	p = text ? strstr(text, "\npool: ") : NULL;
-	if (p)
-		v = strtoull(p + 7, NULL, 10);
-	free(text);
-	return v;
-}
-
 /* Storm vCPU @i's count of late timers, from its guest. */
 static uint64_t timer_late_of(int i)
 {
@@ -485,7 +472,7 @@ int main(int argc, char *argv[])
 	 * POOL_BASE in rust/profiler.rs): wait for it, so that these 2 vCPUs
 	 * find their states at once rather than lose their first events to
 	 * dropped_no_state, as documented. */
-	for (i = 0; i < 1000 && pool_states() < FRESH_VCPUS; i++)
+	for (i = 0; i < 1000 && ket_control("pool") < FRESH_VCPUS; i++)
 		usleep(10000);
 	fresh_vm = start_vm(FRESH_VCPUS, FRESH_ROUNDS, fresh);
 	for (i = 0; i < FRESH_VCPUS; i++) {

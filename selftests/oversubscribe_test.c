@@ -80,22 +80,6 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* A value of the control file ("key: value" lines). */
-static uint64_t control(const char *key)
-{
-	char *text = ket_slurp(KET_DEBUGFS_ROOT "/control", NULL), *p;
-	char pattern[64];
-	uint64_t v;
-
-	TEST_ASSERT(text, "cannot read " KET_DEBUGFS_ROOT "/control: %s", strerror(errno));
-	snprintf(pattern, sizeof(pattern), "\n%s: ", key);
-	p = strstr(text, pattern);
-	TEST_ASSERT(p && sscanf(p + strlen(pattern), "%lu", &v) == 1,
-		    "control has no '%s' line", key);
-	free(text);
-	return v;
-}
-
 static bool on_host_cpus(void)
 {
 	cpu_set_t set;
@@ -241,16 +225,16 @@ int main(int argc, char *argv[])
 	pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
 	pthread_attr_setschedparam(&attr, &sp);
 
-	unpaired0 = control("dropped_unpaired");
+	unpaired0 = ket_control("dropped_unpaired");
 	create_vms();
 	/* Every vCPU must find a state ready at its first run (else it is
 	 * timed from a later event, and (a) cannot hold): the module fills
 	 * its pool for created vCPUs in a work item. */
-	for (i = 0; i < 1000 && control("pool") < NR_VCPUS; i++)
+	for (i = 0; i < 1000 && ket_control("pool") < NR_VCPUS; i++)
 		usleep(10000);
-	TEST_ASSERT(control("pool") >= NR_VCPUS, "the module's pool holds %lu states after 10 s, for %d new vCPUs",
-		    control("pool"), NR_VCPUS);
-	no_state0 = control("dropped_no_state");
+	TEST_ASSERT(ket_control("pool") >= NR_VCPUS, "the module's pool holds %lu states after 10 s, for %d new vCPUs",
+		    ket_control("pool"), NR_VCPUS);
+	no_state0 = ket_control("dropped_no_state");
 
 	t0 = now_ns();
 	for (i = 0; i < NR_VCPUS; i++)
@@ -271,8 +255,8 @@ int main(int argc, char *argv[])
 	t1 = now_ns();
 
 	matched = tables_match(tables);
-	unpaired1 = control("dropped_unpaired");
-	no_state1 = control("dropped_no_state");
+	unpaired1 = ket_control("dropped_unpaired");
+	no_state1 = ket_control("dropped_no_state");
 	ksft_test_result(matched, "(a) %d vCPUs in %d VM(s), %lu s on %d CPUs: every table matches KVM's binary stats, every VM summary adds up its vCPUs (dropped_no_state %lu -> %lu)\n",
 			 NR_VCPUS, nr_vms, seconds, HOST_CPUS, no_state0, no_state1);
 	ksft_test_result(unpaired1 == unpaired0,

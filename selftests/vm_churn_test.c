@@ -212,20 +212,6 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static uint64_t control_value(const char *key)
-{
-	char *text = ket_slurp(CONTROL, NULL), pattern[64], *p;
-	uint64_t value;
-
-	TEST_ASSERT(text, "cannot read " CONTROL ": %s", strerror(errno));
-	snprintf(pattern, sizeof(pattern), "\n%s: ", key);
-	p = strstr(text, pattern);
-	TEST_ASSERT(p && sscanf(p + strlen(pattern), "%lu", &value) == 1,
-		    CONTROL " has no '%s' line", key);
-	free(text);
-	return value;
-}
-
 static void run_to_sync(struct kvm_vcpu *vcpu)
 {
 	struct ucall uc;
@@ -289,10 +275,10 @@ int main(int argc, char *argv[])
 	}
 	ket_require_module();
 	ksft_set_plan(5);
-	vms0 = control_value("vms");
-	vcpus0 = control_value("vcpus");
-	no_state0 = control_value("dropped_no_state");
-	lost0 = control_value("alloc_failures") + control_value("debugfs_failures");
+	vms0 = ket_control("vms");
+	vcpus0 = ket_control("vcpus");
+	no_state0 = ket_control("dropped_no_state");
+	lost0 = ket_control("alloc_failures") + ket_control("debugfs_failures");
 
 	for (r = 0; r < READERS; r++) {
 		readers[r].hist = malloc(sizeof(*readers[r].hist));
@@ -352,8 +338,8 @@ int main(int argc, char *argv[])
 
 	/* Destroyed VMs are retired by the module's work item. */
 	for (e = 0; e < 1000; e++) {
-		vms = control_value("vms");
-		nvcpus = control_value("vcpus");
+		vms = ket_control("vms");
+		nvcpus = ket_control("vcpus");
 		if (vms == vms0 && nvcpus == vcpus0)
 			break;
 		usleep(10000);
@@ -361,10 +347,10 @@ int main(int argc, char *argv[])
 	ksft_test_result(vms == vms0 && nvcpus == vcpus0,
 			 "control: vms: %lu, vcpus: %lu within 10 s (before the test: %lu, %lu)\n",
 			 vms, nvcpus, vms0, vcpus0);
-	no_state = control_value("dropped_no_state");
+	no_state = ket_control("dropped_no_state");
 	ksft_test_result(no_state == no_state0,
 			 "control: dropped_no_state: %lu (before the test: %lu)\n", no_state, no_state0);
-	lost = control_value("alloc_failures") + control_value("debugfs_failures");
+	lost = ket_control("alloc_failures") + ket_control("debugfs_failures");
 	ksft_test_result(lost == lost0,
 			 "control: alloc_failures + debugfs_failures: %lu (before the test: %lu)\n",
 			 lost, lost0);
