@@ -50,6 +50,6 @@ clean:
 	rm -rf target selftests/build
 	find rust -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.rmeta' -o -name '*.d' | xargs rm -f
-	rm -f Module.symvers modules.order .module-common.o .*.cmd rust/modules.order
+	rm -f Module.symvers modules.order .module-common.o .*.cmd rust/modules.order rust/.built-against
 
 .PHONY: all module demo check bench stress setup kernel shell clean

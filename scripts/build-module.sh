@@ -21,7 +21,17 @@ else
 	kargs+=("$@")
 fi
 ket_log "module: building against $KDIR"
+# Kbuild records the module's commands and dependencies relative to the
+# kernel tree, so objects built against another tree look up to date:
+# start afresh whenever the tree (or its build) differs from the last one.
+stamp=$KET_ROOT/rust/.built-against
+built_against="$(cd "$KDIR" && pwd) $(stat -c %Y "$KDIR/Module.symvers")"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$built_against" ]; then
+	make -C "$KDIR" M="$KET_ROOT" "${kargs[@]}" clean >&2
+	rm -f "$stamp"
+fi
 make -C "$KDIR" M="$KET_ROOT" "${kargs[@]}" modules >&2
+echo "$built_against" >"$stamp"
 ko=$KET_ROOT/rust/kvm_exit_timing.ko
 [ -f "$ko" ] || ket_die "the build produced no $ko"
 # The kernel links 128-bit division and shifts, and float arithmetic, to
