@@ -97,6 +97,8 @@ struct Counters {
     /// vCPUs created and not attached yet (an estimate).
     awaiting: AtomicIsize,
     shutting_down: AtomicBool,
+    /// The create and destroy probes are registered.
+    lifetime_probes: AtomicBool,
     /// Events lost because no entry was available.
     dropped_no_state: AtomicU64,
     alloc_failures: AtomicU64,
@@ -187,13 +189,10 @@ impl Profiler {
                 return Err(e);
             }
         }
-        if let Err(e) = self.set_enabled(true) {
-            self.probes.create.unregister(self.data());
-            self.probes.destroy.unregister(self.data());
-            tracepoint::synchronize();
-            return Err(e);
-        }
-        Ok(())
+        self.counters.lifetime_probes.store(true, Ordering::Relaxed);
+        // If timing cannot start, `shutdown` unregisters the lifetime
+        // probes: a vCPU may have attached meanwhile.
+        self.set_enabled(true)
     }
 
     /// Enables or disables timing. Disabling forgets pending intervals, so
@@ -627,7 +626,12 @@ impl Profiler {
     pub(crate) fn shutdown(&self) {
         self.counters.shutting_down.store(true, Ordering::Relaxed);
         let _ = self.set_enabled(false);
-        self.probes.create.unregister(self.data());
+        // Unregistering a probe that is not registered makes the kernel
+        // warn: `start` may have failed before these were.
+        let lifetime = self.counters.lifetime_probes.swap(false, Ordering::Relaxed);
+        if lifetime {
+            self.probes.create.unregister(self.data());
+        }
         tracepoint::synchronize();
         {
             let reg = self.registry.lock();
@@ -642,7 +646,9 @@ impl Profiler {
                 }
             }
         }
-        self.probes.destroy.unregister(self.data());
+        if lifetime {
+            self.probes.destroy.unregister(self.data());
+        }
         tracepoint::synchronize();
         // Nothing queues the worker any more; wait for a queued run, which
         // sees `shutting_down` and returns.

@@ -45,10 +45,11 @@ impl Probe {
     }
 
     /// Stops calling the probe; calls already running may go on until
-    /// [`synchronize`] returns.
+    /// [`synchronize`] returns. The probe must be registered with `data`:
+    /// for one that is not, the kernel warns (and returns -ENOENT).
     pub(crate) fn unregister(&self, data: *const c_void) {
-        // SAFETY: unregistering a probe that is not registered is harmless
-        // (-ENOENT), so this needs nothing from the caller.
+        // SAFETY: the tracepoint API accepts any probe and data here; an
+        // unknown pair is refused, not dereferenced.
         unsafe {
             bindings::tracepoint_probe_unregister(self.tracepoint, self.function, data.cast_mut())
         };

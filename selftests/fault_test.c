@@ -3,7 +3,8 @@
  * fault_test: allocation failures (failslab and fail_page_alloc) injected
  * into the module's load, into what it allocates for VMs and vCPUs, and
  * into reads of its files. The module loads cleanly or fails with an
- * error, leaving nothing behind; while its allocations fail it keeps
+ * error, leaving nothing behind and the kernel quiet, also when its
+ * probes cannot be registered; while its allocations fail it keeps
  * going: a vCPU that gets no state is counted in dropped_no_state instead
  * of vanishing or crashing, reads fail with ENOMEM or succeed; once the
  * failures stop, every vCPU is timed again and a fresh VM's table matches
@@ -131,6 +132,67 @@ static int load_failing_after(long space)
 	TEST_ASSERT(waitpid(pid, &status, 0) == pid && WIFEXITED(status), "child");
 	TEST_ASSERT(WEXITSTATUS(status) != 255, "cannot set make-it-fail");
 	return WEXITSTATUS(status);
+}
+
+/* Kernel warnings so far. */
+static int kernel_warnings(void)
+{
+	FILE *f = popen("dmesg | grep -c 'WARNING:'", "r");
+	int n = -1;
+
+	TEST_ASSERT(f && fscanf(f, "%d", &n) == 1, "dmesg");
+	pclose(f);
+	return n;
+}
+
+/* [*start, *end) of the kernel function @name, from /proc/kallsyms. */
+static bool kernel_function(const char *name, uint64_t *start, uint64_t *end)
+{
+	char line[256], sym[128], type;
+	FILE *f = fopen("/proc/kallsyms", "r");
+	uint64_t addr;
+
+	TEST_ASSERT(f, "/proc/kallsyms");
+	*start = *end = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx %c %127s", &addr, &type, sym) == 3 && addr &&
+		    !strchr(line, '[')) {
+			if (!strcmp(sym, name))
+				*start = addr;
+			else if (*start && addr > *start && (!*end || addr < *end))
+				*end = addr;
+		}
+	fclose(f);
+	return *start && *end;
+}
+
+/*
+ * The module's probes cannot be attached: the first allocation made under
+ * tracepoint_probe_register() during the load fails. The load must fail
+ * cleanly and the kernel stay quiet: a failed start once unregistered,
+ * on its way out, probes it had never registered, and the kernel warned
+ * (found by make stress).
+ */
+static void test_probe_registration(void)
+{
+	int err, warnings = kernel_warnings();
+	uint64_t start, end;
+
+	if (!kernel_function("tracepoint_probe_register", &start, &end)) {
+		ksft_test_result_skip("tracepoint_probe_register not in /proc/kallsyms\n");
+		return;
+	}
+	arm(true, start, end, 0, 1);
+	put(FAIL_PAGE, "probability", "0");
+	err = load_failing_after(0);
+	disarm();
+	if (!err)
+		ket_module_unload();
+	warnings = kernel_warnings() - warnings;
+	ksft_test_result(err == ENOMEM && !ket_module_loaded() && !ket_is_dir(KET_DEBUGFS_ROOT) &&
+			 !warnings,
+			 "a probe that cannot be registered: the load fails (%s), nothing is left, %d kernel warnings\n",
+			 err ? strerror(err) : "it loaded", warnings);
 }
 
 static void test_load(int points)
@@ -315,8 +377,9 @@ int main(int argc, char *argv[])
 		ksft_exit_skip("needs failslab, fail_page_alloc and their stack filter\n");
 	TEST_ASSERT(!ket_module_loaded(), "the module must not be loaded at the start");
 	TEST_ASSERT(points > 0 && points < 100000, "points: 1..99999");
-	ksft_set_plan(6);
+	ksft_set_plan(7);
 	test_load(points);
+	test_probe_registration();
 	test_runtime();
 	test_leaks();
 	ksft_finished();
