@@ -56,11 +56,7 @@ static int nr_nodes;
 
 static void guest_code(void)
 {
-	struct arm_smccc_res res;
-	int i;
-
-	for (i = 0; i < HVCS; i++)
-		smccc_hvc(PSCI_0_2_FN_PSCI_VERSION, 0, 0, 0, 0, 0, 0, 0, &res);
+	ket_guest_hvcs(HVCS);
 	GUEST_SYNC(0);
 	GUEST_DONE();
 }

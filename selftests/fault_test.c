@@ -40,12 +40,8 @@ static const char *const injectors[] = { FAILSLAB, FAIL_PAGE };
 
 static void guest_code(void)
 {
-	struct arm_smccc_res res;
-	int i;
-
 	for (;;) {
-		for (i = 0; i < 10; i++)
-			smccc_hvc(PSCI_0_2_FN_PSCI_VERSION, 0, 0, 0, 0, 0, 0, 0, &res);
+		ket_guest_hvcs(10);
 		GUEST_SYNC(0);
 	}
 }

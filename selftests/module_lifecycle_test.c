@@ -25,12 +25,10 @@ static uint64_t stop;		/* shared with the guest */
 
 static void guest_code(void)
 {
-	struct arm_smccc_res res;
-	uint64_t round = 0, i;
+	uint64_t round = 0;
 
 	while (!READ_ONCE(stop)) {
-		for (i = 0; i < HVCS_PER_SYNC; i++)
-			smccc_hvc(PSCI_0_2_FN_PSCI_VERSION, 0, 0, 0, 0, 0, 0, 0, &res);
+		ket_guest_hvcs(HVCS_PER_SYNC);
 		GUEST_SYNC(round++);
 	}
 	GUEST_DONE();

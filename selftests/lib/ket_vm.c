@@ -6,7 +6,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/psci.h>
+
 #include "kvm_util.h"
+#include "processor.h"
 #include "ket_module.h"
 #include "ket_vm.h"
 
@@ -146,4 +149,13 @@ void ket_require_module(void)
 		return;
 	ret = ket_module_load();
 	TEST_ASSERT(!ret, "cannot load %s: %s", ket_module_path(), strerror(-ret));
+}
+
+void ket_guest_hvcs(uint64_t n)
+{
+	struct arm_smccc_res res;
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		smccc_hvc(PSCI_0_2_FN_PSCI_VERSION, 0, 0, 0, 0, 0, 0, 0, &res);
 }

@@ -24,6 +24,9 @@ void ket_vcpu_table(struct kvm_vm *vm, int vcpu_id, struct ket_table *t);
 void ket_vcpu_histogram(struct kvm_vm *vm, int vcpu_id, struct ket_histogram *h);
 void ket_vm_summary(struct kvm_vm *vm, struct ket_table *t);
 
+/* Guest code: @n HVC64 exits that KVM handles in the kernel (PSCI_VERSION). */
+void ket_guest_hvcs(uint64_t n);
+
 /* Waits up to @seconds for @path to exist; false if it never did. */
 bool ket_wait_for(const char *path, int seconds);
 

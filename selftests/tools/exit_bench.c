@@ -269,11 +269,7 @@ static void run_bench(const struct bench *b, uint64_t n, int repeats)
 
 static void guest_few_exits(void)
 {
-	struct arm_smccc_res res;
-	int i;
-
-	for (i = 0; i < 10; i++)
-		smccc_hvc(PSCI_0_2_FN_PSCI_VERSION, 0, 0, 0, 0, 0, 0, 0, &res);
+	ket_guest_hvcs(10);
 	GUEST_DONE();
 }
 
