@@ -69,7 +69,9 @@ log=$out/serial.log
 results=$out/results.img
 truncate -s 0 "$results" && truncate -s 8M "$results"
 
-append="console=ttyAMA0 panic=-1 ket.job=$job ket.label=$label ket.timeout=$test_limit"
+# A log buffer that holds a whole stress run: the kernel-log check reads
+# it at the end and must not miss an early report (LOG_BUF_SHIFT is 128 KB).
+append="console=ttyAMA0 panic=-1 log_buf_len=16M ket.job=$job ket.label=$label ket.timeout=$test_limit"
 [ $nvhe = yes ] && append+=" kvm-arm.mode=nvhe"
 [ -z "$extra_append" ] || append+=" $extra_append"
 qemu=(qemu-system-aarch64 -M "virt,virtualization=on,gic-version=$gic" -cpu "$cpu"
