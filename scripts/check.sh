@@ -6,19 +6,22 @@
 # configuration of the bed. Ends with "N passed, N failed, N skipped" and
 # exits non-zero on any failure.
 #
-# KET_CONFIGS limits the host configurations (default: all three), e.g.
+# A last configuration, debug, boots the debug kernel (KASAN, kmemleak,
+# UBSAN, lockdep, fault injection) on the modern host and runs our tests
+# at their quick counts without the upstream ones. KET_CONFIGS limits the
+# configurations (default: the three hosts and debug), e.g.
 #   KET_CONFIGS=modern make check
 #
 # make stress is this script with KET_MODE=stress: the debug kernel
-# (KASAN, kmemleak, UBSAN, lockdep, fault injection) instead of the test
-# kernel, the reliability tests at their full counts, on the modern host
-# unless KET_CONFIGS says otherwise, and no upstream tests.
+# instead of the test kernel, the reliability tests at their full counts,
+# on the modern host unless KET_CONFIGS says otherwise, and no upstream
+# tests.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mode=${KET_MODE:-check}
 case "$mode" in
-check) variant=test job=check configs=${KET_CONFIGS:-$KET_HOSTS} ;;
+check) variant=test job=check configs=${KET_CONFIGS:-$KET_HOSTS debug} ;;
 stress) variant=debug job=stress configs=${KET_CONFIGS:-modern} ;;
 *) ket_die "KET_MODE must be check or stress (not '$mode')" ;;
 esac
@@ -83,19 +86,34 @@ for p in "$KET_ROOT"/patches/6.12/*.patch; do
 	fi
 done
 
-ko=$(KDIR='' KET_VARIANT=$variant "$KET_ROOT/scripts/build-module.sh") && point ok "build: kvm_exit_timing.ko" ||
-	{ point fail "build: kvm_exit_timing.ko"; finish; }
-tests=$("$KET_ROOT/scripts/build-selftests.sh" "$kdir") && point ok "build: kselftests (in-tree KVM + ours)" ||
-	{ point fail "build: kselftests"; finish; }
 run=$KET_CACHE/runs/$mode-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$run"
-need "build: initramfs" "$KET_ROOT/scripts/make-initramfs.sh" "$kdir" "$tests" "$ko" "$run/initramfs.cpio"
+# The module, selftests and initramfs for a kernel variant; the initramfs
+# is $run/initramfs-<variant>.cpio. Returns non-zero if one failed.
+build_guest() { # variant kdir
+	local ko tests
+	ko=$(KDIR='' KET_VARIANT=$1 "$KET_ROOT/scripts/build-module.sh") && point ok "build: kvm_exit_timing.ko ($1)" ||
+		{ point fail "build: kvm_exit_timing.ko ($1)"; return 1; }
+	tests=$("$KET_ROOT/scripts/build-selftests.sh" "$2") && point ok "build: kselftests, in-tree KVM + ours ($1)" ||
+		{ point fail "build: kselftests ($1)"; return 1; }
+	"$KET_ROOT/scripts/make-initramfs.sh" "$2" "$tests" "$ko" "$run/initramfs-$1.cpio" &&
+		point ok "build: initramfs ($1)" || { point fail "build: initramfs ($1)"; return 1; }
+}
+build_guest $variant "$kdir" || finish
 
 # Each host configuration runs the job; one more boot of the modern host
-# checks the module under lockdown=confidentiality.
+# checks the module under lockdown=confidentiality. The debug
+# configuration first builds its kernel and guest.
 for cfg in $configs lockdown; do
+	cfg_kdir=$kdir cfg_variant=$variant
 	if [ "$cfg" = lockdown ]; then
 		args="$(ket_host_args modern) --job lockdown"
+	elif [ "$cfg" = debug ] && [ "$mode" = check ]; then
+		cfg_variant=debug
+		cfg_kdir=$("$KET_ROOT/scripts/build-kernel.sh" debug) && point ok "build: patched 6.12 kernel (debug)" ||
+			{ point fail "build: patched 6.12 kernel (debug)"; continue; }
+		build_guest debug "$cfg_kdir" || continue
+		args="$(ket_host_args modern) --job debug"
 	else
 		args=$(ket_host_args "$cfg") || { point fail "unknown configuration '$cfg' in KET_CONFIGS"; continue; }
 		args+=" --job $job"
@@ -103,7 +121,7 @@ for cfg in $configs lockdown; do
 	fi
 	# shellcheck disable=SC2086 # args holds words
 	"$KET_ROOT/scripts/run-guest.sh" --label "$cfg" $args \
-		--kernel "$kdir/arch/arm64/boot/Image" --initrd "$run/initramfs.cpio" --out "$run/$cfg"
+		--kernel "$cfg_kdir/arch/arm64/boot/Image" --initrd "$run/initramfs-$cfg_variant.cpio" --out "$run/$cfg"
 	rc=$?
 	if [ ! -s "$run/$cfg/results.txt" ] || ! grep -q '^ket-result: ' "$run/$cfg/results.txt"; then
 		point fail "guest [$cfg]: no result (exit $rc); see $run/$cfg/serial.log"

@@ -5,7 +5,7 @@
 # and run one guest job (see guest/init).
 #
 # Usage: run-guest.sh --kernel Image --initrd cpio [options]
-#   --job check|stress|lockdown|demo|bench|upstream-all|shell
+#   --job check|debug|stress|lockdown|demo|bench|upstream-all|shell
 #                             what /init does (default: check)
 #   --cpu max|cortex-a72      emulated CPU (default: max)
 #   --gic 3|2                 GIC version (default: 3)
@@ -51,7 +51,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case "$job" in check|stress|lockdown|demo|bench|upstream-all|shell) ;; *) echo "bad --job '$job'" >&2; usage ;; esac
+case "$job" in check|debug|stress|lockdown|demo|bench|upstream-all|shell) ;; *) echo "bad --job '$job'" >&2; usage ;; esac
 case "$cpu" in max|cortex-a72) ;; *) echo "bad --cpu '$cpu' (max or cortex-a72)" >&2; usage ;; esac
 case "$gic" in 2|3) ;; *) echo "bad --gic '$gic' (2 or 3)" >&2; usage ;; esac
 [[ "$smp" =~ ^[1-8]$ ]] || { echo "bad --smp '$smp' (1..8)" >&2; usage; }
