@@ -69,9 +69,24 @@ else
 	point fail "host: rustfmt --check (run rustfmt --edition 2021 on the .rs files)"
 fi
 
-# Builds.
-kdir=$("$KET_ROOT/scripts/build-kernel.sh" $variant) && point ok "build: patched 6.12 kernel ($variant)" ||
-	{ point fail "build: patched 6.12 kernel ($variant)"; finish; }
+# Builds: a kernel variant and the guest that boots it, the module,
+# selftests and initramfs ($run/initramfs-<variant>.cpio). Sets built_kdir;
+# returns non-zero if a step failed.
+run=$KET_CACHE/runs/$mode-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$run"
+build_variant() { # variant
+	local ko tests
+	built_kdir=$("$KET_ROOT/scripts/build-kernel.sh" "$1") && point ok "build: patched 6.12 kernel ($1)" ||
+		{ point fail "build: patched 6.12 kernel ($1)"; return 1; }
+	ko=$(KDIR='' KET_VARIANT=$1 "$KET_ROOT/scripts/build-module.sh") && point ok "build: kvm_exit_timing.ko ($1)" ||
+		{ point fail "build: kvm_exit_timing.ko ($1)"; return 1; }
+	tests=$("$KET_ROOT/scripts/build-selftests.sh" "$built_kdir") && point ok "build: kselftests, in-tree KVM + ours ($1)" ||
+		{ point fail "build: kselftests ($1)"; return 1; }
+	"$KET_ROOT/scripts/make-initramfs.sh" "$built_kdir" "$tests" "$ko" "$run/initramfs-$1.cpio" &&
+		point ok "build: initramfs ($1)" || { point fail "build: initramfs ($1)"; return 1; }
+}
+build_variant $variant || finish
+kdir=$built_kdir
 
 ket_log "patches: checkpatch.pl --strict"
 series=$KET_ROOT/patches/6.12/series
@@ -86,21 +101,6 @@ for p in "$KET_ROOT"/patches/6.12/*.patch; do
 	fi
 done
 
-run=$KET_CACHE/runs/$mode-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$run"
-# The module, selftests and initramfs for a kernel variant; the initramfs
-# is $run/initramfs-<variant>.cpio. Returns non-zero if one failed.
-build_guest() { # variant kdir
-	local ko tests
-	ko=$(KDIR='' KET_VARIANT=$1 "$KET_ROOT/scripts/build-module.sh") && point ok "build: kvm_exit_timing.ko ($1)" ||
-		{ point fail "build: kvm_exit_timing.ko ($1)"; return 1; }
-	tests=$("$KET_ROOT/scripts/build-selftests.sh" "$2") && point ok "build: kselftests, in-tree KVM + ours ($1)" ||
-		{ point fail "build: kselftests ($1)"; return 1; }
-	"$KET_ROOT/scripts/make-initramfs.sh" "$2" "$tests" "$ko" "$run/initramfs-$1.cpio" &&
-		point ok "build: initramfs ($1)" || { point fail "build: initramfs ($1)"; return 1; }
-}
-build_guest $variant "$kdir" || finish
-
 # Each host configuration runs the job; one more boot of the modern host
 # checks the module under lockdown=confidentiality. The debug
 # configuration first builds its kernel and guest.
@@ -110,9 +110,8 @@ for cfg in $configs lockdown; do
 		args="$(ket_host_args modern) --job lockdown"
 	elif [ "$cfg" = debug ] && [ "$mode" = check ]; then
 		cfg_variant=debug
-		cfg_kdir=$("$KET_ROOT/scripts/build-kernel.sh" debug) && point ok "build: patched 6.12 kernel (debug)" ||
-			{ point fail "build: patched 6.12 kernel (debug)"; continue; }
-		build_guest debug "$cfg_kdir" || continue
+		build_variant debug || continue
+		cfg_kdir=$built_kdir
 		args="$(ket_host_args modern) --job debug"
 	else
 		args=$(ket_host_args "$cfg") || { point fail "unknown configuration '$cfg' in KET_CONFIGS"; continue; }
