@@ -9,7 +9,7 @@
 //! ones: whatever a file points to may be freed once its directory is
 //! removed.
 
-use crate::command::MAX_WRITE;
+use crate::pure::command::MAX_WRITE;
 use core::ffi::{c_char, c_int, c_void};
 use core::fmt;
 use core::marker::PhantomData;

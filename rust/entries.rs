@@ -6,7 +6,7 @@
 
 use crate::kvm::{RawVcpu, RawVm, VmName};
 use crate::profiler::Profiler;
-use crate::recorder::VcpuRecorder;
+use crate::pure::recorder::VcpuRecorder;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use kernel::init::Zeroable;

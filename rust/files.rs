@@ -4,14 +4,14 @@
 //! Documentation/kvm-exit-timing.rst).
 
 use crate::clock;
-use crate::command::{parse_command, parse_vm_reset, Command};
 use crate::debugfs::{SeqFile, Show, Store};
 use crate::entries::{HistogramView, StatsView, VcpuEntry, VmEntry, VmResetView, VmSummaryView};
-use crate::exit_type::ExitType;
-use crate::histogram::BUCKETS;
 use crate::profiler::{Profiler, SummaryView};
-use crate::table::{self, Header, RowSummary, Scope};
-use crate::totals::{add_buckets, sum_row};
+use crate::pure::command::{parse_command, parse_vm_reset, Command};
+use crate::pure::exit_type::ExitType;
+use crate::pure::histogram::BUCKETS;
+use crate::pure::table::{self, Header, RowSummary, Scope};
+use crate::pure::totals::{add_buckets, sum_row};
 use core::sync::atomic::Ordering;
 use kernel::{init::Zeroable, prelude::*};
 

@@ -5,7 +5,7 @@
 //! The tracepoints hand the probes a `struct kvm_vcpu *`; every field
 //! access goes through the functions here.
 
-use crate::text_buf::TextBuf;
+use crate::pure::text_buf::TextBuf;
 use core::ffi::c_void;
 use core::fmt::Write;
 use core::sync::atomic::AtomicPtr;

@@ -10,18 +10,8 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-// Pure code: `core` only, tested on the host (host/core).
-mod classify;
-mod command;
-mod exit_type;
-mod histogram;
-mod recorder;
-mod row;
-mod table;
-mod text_buf;
-mod totals;
-mod version;
-mod wide;
+// The pure layer: `core` only, tested on the host (host/core).
+mod pure;
 
 // Kernel glue.
 mod clock;
@@ -48,7 +38,7 @@ module! {
 #[cfg(MODULE)]
 #[used]
 #[link_section = ".modinfo"]
-static MODINFO_VERSION: [u8; version::MODINFO.len()] = version::MODINFO;
+static MODINFO_VERSION: [u8; pure::version::MODINFO.len()] = pure::version::MODINFO;
 
 struct KvmExitTiming {
     profiler: Arc<profiler::Profiler>,
@@ -63,8 +53,8 @@ impl kernel::Module for KvmExitTiming {
         }
         pr_info!(
             "kvm_exit_timing {} loaded ({} exit types, clock {} Hz)\n",
-            version::VERSION,
-            exit_type::ExitType::COUNT,
+            pure::version::VERSION,
+            pure::exit_type::ExitType::COUNT,
             profiler.clock.hz
         );
         Ok(KvmExitTiming { profiler })
@@ -74,6 +64,6 @@ impl kernel::Module for KvmExitTiming {
 impl Drop for KvmExitTiming {
     fn drop(&mut self) {
         self.profiler.shutdown();
-        pr_info!("kvm_exit_timing {} unloaded\n", version::VERSION);
+        pr_info!("kvm_exit_timing {} unloaded\n", pure::version::VERSION);
     }
 }

@@ -8,11 +8,11 @@
 //! recorder's one writer; `vcpu_destroy` runs after that thread is done
 //! with the vCPU, under the pool lock that `set_enabled` also takes.
 
-use crate::classify::seen;
 use crate::clock;
 use crate::entries::VcpuEntry;
 use crate::kvm::{self, RawVcpu};
 use crate::profiler::Profiler;
+use crate::pure::classify::seen;
 use crate::tracepoint::{probe, Probe};
 use core::ffi::{c_int, c_void};
 

@@ -25,9 +25,9 @@ use crate::kvec_ext::VecExt;
 use crate::kvm::{self, RawVcpu, VmName};
 use crate::memory;
 use crate::probes;
+use crate::pure::table::Clock;
+use crate::pure::text_buf::TextBuf;
 use crate::registry::{Registry, VcpuSlot, VmSlot};
-use crate::table::Clock;
-use crate::text_buf::TextBuf;
 use crate::tracepoint::{self, Probe};
 use core::ffi::c_void;
 use core::fmt::Write;
@@ -671,14 +671,14 @@ impl Profiler {
     }
 
     /// Counters of the control file, under the registry lock.
-    pub(crate) fn status(&self) -> crate::table::Status {
+    pub(crate) fn status(&self) -> crate::pure::table::Status {
         let enabled = self.enabled();
         let reg = self.registry.lock();
         let unpaired = reg
             .in_use()
             .map(|e| e.recorder.anomalies().unpaired)
             .fold(reg.retired_unpaired, u64::saturating_add);
-        crate::table::Status {
+        crate::pure::table::Status {
             enabled,
             live_vms: reg.vms.iter().filter(|v| !v.closing()).count() as u64,
             vcpus: reg

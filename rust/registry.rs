@@ -7,12 +7,12 @@
 
 use crate::debugfs::Dir;
 use crate::entries::{Status, VcpuEntry, VmEntry};
-use crate::histogram::BUCKETS;
 use crate::kvec_ext::VecExt;
 use crate::kvm::RawVm;
 use crate::memory::{kmalloc_bytes, vmalloc_bytes};
-use crate::table::Memory;
-use crate::totals::Totals;
+use crate::pure::histogram::BUCKETS;
+use crate::pure::table::Memory;
+use crate::pure::totals::Totals;
 use core::mem::size_of;
 use kernel::prelude::*;
 

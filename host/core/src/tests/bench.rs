@@ -6,7 +6,7 @@
 //!   cargo test --release -p kvm-exit-timing-core bench_ -- --ignored --nocapture
 
 use super::new_recorder;
-use crate::classify::ARM_EXCEPTION_TRAP;
+use crate::pure::classify::ARM_EXCEPTION_TRAP;
 use std::hint::black_box;
 use std::println;
 use std::time::Instant;

@@ -2,8 +2,8 @@
 
 //! Classification of exits from exit code and syndrome, and refinement.
 
-use crate::classify::{self, classify, refine, seen};
-use crate::exit_type::ExitType::{self, *};
+use crate::pure::classify::{self, classify, refine, seen};
+use crate::pure::exit_type::ExitType::{self, *};
 use proptest::prelude::*;
 
 fn trap(ec: u64) -> ExitType {

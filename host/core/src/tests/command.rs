@@ -2,7 +2,7 @@
 
 //! Parsing of writes to `control` and to a VM's `reset`.
 
-use crate::command::{parse_command, parse_vm_reset, Command, MAX_WRITE};
+use crate::pure::command::{parse_command, parse_vm_reset, Command, MAX_WRITE};
 use proptest::prelude::*;
 
 #[test]

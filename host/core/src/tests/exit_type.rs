@@ -2,8 +2,8 @@
 
 //! Exit types: ABI names and order.
 
-use crate::exit_type::ExitType;
-use crate::version;
+use crate::pure::exit_type::ExitType;
+use crate::pure::version;
 use std::vec::Vec;
 
 /// The table's rows, as the exit-timing issue fixes them (order is ABI).

@@ -2,7 +2,7 @@
 
 //! Histogram buckets, their bounds, 48-bit counts and percentiles.
 
-use crate::histogram::*;
+use crate::pure::histogram::*;
 use proptest::prelude::*;
 use std::boxed::Box;
 use std::vec::Vec;

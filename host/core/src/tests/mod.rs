@@ -13,7 +13,7 @@ mod table;
 mod totals;
 mod wide;
 
-use crate::recorder::VcpuRecorder;
+use crate::pure::recorder::VcpuRecorder;
 use std::boxed::Box;
 
 /// A recorder as the kernel allocates it: zeroed memory.

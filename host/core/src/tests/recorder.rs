@@ -4,11 +4,11 @@
 //! records, resets, and readers racing a writer.
 
 use super::new_recorder;
-use crate::classify::{seen, ARM_EXCEPTION_IRQ, ARM_EXCEPTION_TRAP};
-use crate::exit_type::ExitType::{self, *};
-use crate::histogram::BUCKETS;
-use crate::recorder::VcpuRecorder;
-use crate::row::RowStats;
+use crate::pure::classify::{seen, ARM_EXCEPTION_IRQ, ARM_EXCEPTION_TRAP};
+use crate::pure::exit_type::ExitType::{self, *};
+use crate::pure::histogram::BUCKETS;
+use crate::pure::recorder::VcpuRecorder;
+use crate::pure::row::RowStats;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -214,7 +214,7 @@ fn reset_empties_at_once_and_counts_resume() {
 /// every recorded value here is 7 or 9 (so min, max and total agree).
 #[test]
 fn concurrent_readers_see_consistent_rows() {
-    let r: Arc<crate::recorder::VcpuRecorder> = Arc::from(new_recorder());
+    let r: Arc<crate::pure::recorder::VcpuRecorder> = Arc::from(new_recorder());
     let done = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = (0..3)
         .map(|_| {

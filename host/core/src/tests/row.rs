@@ -2,8 +2,8 @@
 
 //! Row accumulators: exact sums, overflow edges, derived statistics.
 
-use crate::row::{Row, RowStats};
-use crate::wide::U256;
+use crate::pure::row::{Row, RowStats};
+use crate::pure::wide::U256;
 use num_bigint::BigUint;
 use proptest::prelude::*;
 use std::boxed::Box;

@@ -3,10 +3,10 @@
 //! The text of the debugfs files: layout rules tools rely on.
 
 use super::new_recorder;
-use crate::classify::{ARM_EXCEPTION_IRQ, ARM_EXCEPTION_TRAP};
-use crate::exit_type::ExitType;
-use crate::histogram::BUCKETS;
-use crate::table::*;
+use crate::pure::classify::{ARM_EXCEPTION_IRQ, ARM_EXCEPTION_TRAP};
+use crate::pure::exit_type::ExitType;
+use crate::pure::histogram::BUCKETS;
+use crate::pure::table::*;
 use std::string::String;
 use std::vec::Vec;
 

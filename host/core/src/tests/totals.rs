@@ -3,10 +3,10 @@
 //! Sums over vCPUs and what destroyed VMs leave behind.
 
 use super::new_recorder;
-use crate::classify::ARM_EXCEPTION_IRQ;
-use crate::exit_type::ExitType::*;
-use crate::histogram::{bucket_of, BUCKETS};
-use crate::totals::{sum_row, Totals};
+use crate::pure::classify::ARM_EXCEPTION_IRQ;
+use crate::pure::exit_type::ExitType::*;
+use crate::pure::histogram::{bucket_of, BUCKETS};
+use crate::pure::totals::{sum_row, Totals};
 use std::boxed::Box;
 
 #[test]
@@ -33,5 +33,5 @@ fn sums_and_absorbed_totals_agree() {
     t.clear();
     let mut stats = Default::default();
     t.add_row_to(TimeInGuest, &mut stats, &mut buckets);
-    assert_eq!(stats, crate::row::RowStats::default());
+    assert_eq!(stats, crate::pure::row::RowStats::default());
 }

@@ -2,7 +2,7 @@
 
 //! Wide arithmetic against native 128-bit and arbitrary-precision integers.
 
-use crate::wide::*;
+use crate::pure::wide::*;
 use num_bigint::BigUint;
 use proptest::prelude::*;
 use std::format;
@@ -128,7 +128,7 @@ proptest! {
 
 #[test]
 fn text_buffer_keeps_room_for_its_nul() {
-    use crate::text_buf::TextBuf;
+    use crate::pure::text_buf::TextBuf;
     use core::fmt::Write;
 
     let mut b = TextBuf::<8>::new();

@@ -7,11 +7,11 @@
 //! column names and one line per exit type, in `ExitType::ALL` order,
 //! empty rows included, with columns separated by spaces.
 
-use crate::exit_type::ExitType;
-use crate::histogram::{bucket_bounds, percentile, BUCKETS, P50, P90, P99, P999};
-use crate::row::RowStats;
-use crate::version::VERSION;
-use crate::wide::{Dec, Fixed, U256};
+use super::exit_type::ExitType;
+use super::histogram::{bucket_bounds, percentile, BUCKETS, P50, P90, P99, P999};
+use super::row::RowStats;
+use super::version::VERSION;
+use super::wide::{Dec, Fixed, U256};
 use core::fmt::{self, Display, Write};
 
 /// The clock durations are measured in.

@@ -23,10 +23,10 @@
 //! and readers treat rows of an older epoch as empty, so no reader or
 //! resetter ever writes what the writer owns.
 
-use crate::classify::{classify, refine};
-use crate::exit_type::ExitType;
-use crate::histogram::{bucket_of, Histogram, BUCKETS};
-use crate::row::{Row, RowStats};
+use super::classify::{classify, refine};
+use super::exit_type::ExitType;
+use super::histogram::{bucket_of, Histogram, BUCKETS};
+use super::row::{Row, RowStats};
 use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// Where the vCPU stands between two events: bits 0-1 of the state word.

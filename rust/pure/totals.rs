@@ -3,10 +3,10 @@
 //! Statistics summed over vCPUs: a VM's summary, the global summary, and
 //! what destroyed VMs leave behind.
 
-use crate::exit_type::ExitType;
-use crate::histogram::BUCKETS;
-use crate::recorder::VcpuRecorder;
-use crate::row::RowStats;
+use super::exit_type::ExitType;
+use super::histogram::BUCKETS;
+use super::recorder::VcpuRecorder;
+use super::row::RowStats;
 
 /// Rows and bucket counts summed over any number of vCPUs. About 80 KB:
 /// allocate it, do not put it on a kernel stack.

@@ -7,7 +7,7 @@
 //! tracepoints that fire while KVM handles the exit (MMIO, stage-2 fault,
 //! SGI) refine it before the exit is recorded.
 
-use crate::exit_type::ExitType::{self, *};
+use super::exit_type::ExitType::{self, *};
 
 /// `ARM_EXCEPTION_*` exit codes (arch/arm64/include/asm/kvm_asm.h).
 pub(crate) const ARM_EXCEPTION_IRQ: u32 = 0;

@@ -7,7 +7,7 @@
 //! 64x64->128-bit multiplies, 128-bit additions and constant shifts.
 //! None of it runs on the per-exit path.
 
-use crate::text_buf::TextBuf;
+use super::text_buf::TextBuf;
 use core::fmt;
 
 /// `n / d` and `n % d` for 128-bit values, by shift and subtract.

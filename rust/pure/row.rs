@@ -7,7 +7,7 @@
 //! fields are atomics so that those racing copies are sound; relaxed loads
 //! and stores compile to plain ones.
 
-use crate::wide::{div_rem_u128, isqrt_u128, U256};
+use super::wide::{div_rem_u128, isqrt_u128, U256};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Total, min, max and sum of squares of durations, in ticks; the count
