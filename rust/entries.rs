@@ -1,18 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The module's per-vCPU and per-VM objects, as their debugfs files and
-//! the probes see them. The bookkeeping that links them lives in
-//! `registry.rs`.
+//! The module's per-vCPU and per-VM objects, as the probes, the files and
+//! the worker share them.
+//!
+//! A [`VcpuEntry`] is linked to its vCPU through `vcpu->arch.exit_timing`
+//! while it is `Attached` or `Live`. Linking and unlinking take
+//! [`VcpuLinks`], which lives inside the pool's lock: holding `&mut
+//! VcpuLinks` proves that lock is held, and with it that an `Attached` or
+//! `Live` entry's vCPU is alive (its destruction marks the entry `Dead`
+//! under that lock).
 
-use crate::kvm::{RawVcpu, RawVm, VmName};
-use crate::profiler::Profiler;
 use crate::pure::recorder::VcpuRecorder;
+use crate::sys::clock;
+use crate::sys::debugfs::Files;
+use crate::sys::kvm::{RunningVcpu, Vcpu, VmId, VmName};
 use core::fmt::Write;
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
-use kernel::init::Zeroable;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use kernel::{bindings, init::Zeroable, new_mutex, prelude::*, sync::Mutex};
 
-/// Where a [`VcpuEntry`] is in its life. Changes from `Attached` or `Live`
-/// to `Dead` are made under the profiler's pool lock.
+/// Where a [`VcpuEntry`] is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub(crate) enum Status {
@@ -20,7 +26,7 @@ pub(crate) enum Status {
     Free = 0,
     /// Given to a vCPU by a probe; the worker has not placed it in a VM.
     Attached,
-    /// In a VM, with its debugfs directory.
+    /// In a VM, with its files.
     Live,
     /// Its vCPU was destroyed; the worker will retire it.
     Dead,
@@ -28,20 +34,38 @@ pub(crate) enum Status {
     Detached,
 }
 
-/// One vCPU's timing. The vCPU's `arch.exit_timing` points here. Only
-/// atomics and the recorder, so that probes, files and the worker share
-/// it through `&` references. Allocated zeroed: all-zero is a free entry.
+/// The right to link entries to vCPUs and to unlink them. One exists at a
+/// time, and the pool keeps it inside its lock (see the module doc).
+pub(crate) struct VcpuLinks(());
+
+/// Whether the one [`VcpuLinks`] exists.
+static LINKS_CLAIMED: AtomicBool = AtomicBool::new(false);
+
+impl VcpuLinks {
+    /// The right, unless someone holds it already.
+    pub(crate) fn claim() -> Option<VcpuLinks> {
+        (!LINKS_CLAIMED.swap(true, Ordering::AcqRel)).then_some(VcpuLinks(()))
+    }
+}
+
+impl Drop for VcpuLinks {
+    fn drop(&mut self) {
+        LINKS_CLAIMED.store(false, Ordering::Release);
+    }
+}
+
+/// One vCPU's timing, reached from `vcpu->arch.exit_timing`. Only atomics
+/// and the recorder, so that probes, files and the worker share it
+/// through `&`. Allocated zeroed: all-zero is a free entry.
 #[repr(C)]
 pub(crate) struct VcpuEntry {
     pub(crate) recorder: VcpuRecorder,
     status: AtomicU8,
-    /// The vCPU while `Attached` or `Live`; read under the pool lock.
-    vcpu: AtomicPtr<kernel::bindings::kvm_vcpu>,
-    /// Set by the worker before the entry's files exist.
+    /// The vCPU while `Attached` or `Live`.
+    vcpu: AtomicPtr<bindings::kvm_vcpu>,
+    /// Copied from the vCPU when it is attached.
+    vm: AtomicU64,
     vcpu_id: AtomicU32,
-    vm: AtomicPtr<VmEntry>,
-    /// The VM's name, copied when the entry is attached (see
-    /// [`crate::kvm::vm_debugfs_name`]); empty if KVM gave the VM none.
     vm_name: [AtomicU64; VM_NAME_WORDS],
 }
 
@@ -53,6 +77,17 @@ const VM_NAME_WORDS: usize = 4;
 unsafe impl Zeroable for VcpuEntry {}
 
 impl VcpuEntry {
+    /// The entry linked to `vcpu`, if any: the per-event lookup.
+    #[inline(always)]
+    pub(crate) fn of(vcpu: &Vcpu) -> Option<&VcpuEntry> {
+        let p = vcpu.exit_timing().load(Ordering::Acquire);
+        // SAFETY: a non-null link points to an entry, which is freed only
+        // after it was unlinked (by `detach`, or when the vCPU is
+        // destroyed) and every probe that could have read the link
+        // returned; so it outlives this borrow of its live vCPU.
+        unsafe { p.cast::<VcpuEntry>().as_ref() }
+    }
+
     pub(crate) fn status(&self) -> Status {
         match self.status.load(Ordering::Acquire) {
             0 => Status::Free,
@@ -63,8 +98,64 @@ impl VcpuEntry {
         }
     }
 
-    pub(crate) fn set_status(&self, s: Status) {
+    fn set_status(&self, s: Status) {
         self.status.store(s as u8, Ordering::Release);
+    }
+
+    /// Links this free entry to `vcpu`, from the vCPU's own thread: timing
+    /// starts at `now`.
+    pub(crate) fn attach(&self, vcpu: &RunningVcpu, now: u64, _links: &mut VcpuLinks) {
+        self.recorder.set_origin(now);
+        self.set_vm_name(vcpu.vm_name().as_ref());
+        self.vm.store(vcpu.vm().to_bits(), Ordering::Relaxed);
+        self.vcpu_id.store(vcpu.id(), Ordering::Relaxed);
+        self.vcpu.store(vcpu.as_ptr(), Ordering::Release);
+        self.set_status(Status::Attached);
+        vcpu.exit_timing().store(
+            (self as *const VcpuEntry).cast_mut().cast(),
+            Ordering::Release,
+        );
+    }
+
+    /// `vcpu` is being destroyed: unlinks its entry, if it has one, which
+    /// records an exit still pending and becomes `Dead`.
+    pub(crate) fn unlink_destroyed<'a>(
+        vcpu: &'a Vcpu,
+        _links: &mut VcpuLinks,
+    ) -> Option<&'a VcpuEntry> {
+        let p = vcpu
+            .exit_timing()
+            .swap(core::ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: as in `of`.
+        let e = unsafe { p.cast::<VcpuEntry>().as_ref() }?;
+        // The recorder's one writer now: the vCPU's thread is done with it,
+        // and `stop` takes `_links` too.
+        e.recorder.on_destroy();
+        e.vcpu.store(core::ptr::null_mut(), Ordering::Release);
+        e.set_status(Status::Dead);
+        Some(e)
+    }
+
+    /// Unlinks the entry from its vCPU, if it is linked: the module is
+    /// unloading.
+    pub(crate) fn detach(&self, _links: &mut VcpuLinks) {
+        if !matches!(self.status(), Status::Attached | Status::Live) {
+            return;
+        }
+        // SAFETY: an attached or live entry's vCPU is alive: its destruction
+        // marks the entry dead under the lock that `_links` proves held.
+        let vcpu = unsafe { Vcpu::from_raw(self.vcpu.load(Ordering::Acquire)) };
+        vcpu.exit_timing()
+            .store(core::ptr::null_mut(), Ordering::Release);
+        self.vcpu.store(core::ptr::null_mut(), Ordering::Release);
+        self.set_status(Status::Detached);
+    }
+
+    /// Forgets a pending interval: timing stops here. Only while no timing
+    /// probe can run (they are unregistered); `_links` keeps the destroy
+    /// probe out.
+    pub(crate) fn stop(&self, _links: &VcpuLinks) {
+        self.recorder.stop();
     }
 
     /// `Attached` to `Live`, unless the vCPU died meanwhile.
@@ -79,23 +170,18 @@ impl VcpuEntry {
             .is_ok()
     }
 
-    pub(crate) fn vcpu(&self) -> RawVcpu {
-        self.vcpu.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn set_vcpu(&self, vcpu: RawVcpu) {
-        self.vcpu.store(vcpu, Ordering::Release);
+    /// The VM of the vCPU, as it was when attached.
+    pub(crate) fn vm(&self) -> VmId {
+        VmId::from_bits(self.vm.load(Ordering::Relaxed))
     }
 
     pub(crate) fn vcpu_id(&self) -> u32 {
         self.vcpu_id.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn set_vcpu_id(&self, id: u32) {
-        self.vcpu_id.store(id, Ordering::Relaxed);
-    }
-
-    /// Records the VM's name; before the entry is marked attached.
+    /// Records the VM's name: when the entry is attached (KVM's name for
+    /// the VM, if it has one), then when it is placed (the VM's name in
+    /// this module's tree), before its files exist.
     pub(crate) fn set_vm_name(&self, name: Option<&VmName>) {
         let mut words = [0u64; VM_NAME_WORDS];
         let bytes = name.map_or(&b""[..], |n| n.as_str().as_bytes());
@@ -120,41 +206,92 @@ impl VcpuEntry {
             _ => None,
         }
     }
-
-    /// The VM, once the worker placed the entry (null before).
-    pub(crate) fn vm(&self) -> *const VmEntry {
-        self.vm.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn set_vm(&self, vm: *const VmEntry) {
-        self.vm.store(vm.cast_mut(), Ordering::Release);
-    }
 }
 
-/// One VM, as its files see it: fixed at creation but for `reset_at`.
+/// A placed vCPU: its entry, owned by its files (stats and histogram).
+pub(crate) type VcpuNode = Files<VBox<VcpuEntry>, 2>;
+
+/// One VM, as its files see it. It owns its placed vCPUs.
+#[pin_data]
 pub(crate) struct VmEntry {
-    /// The `struct kvm`, as an identity only: never dereferenced after the
-    /// entry is created.
-    pub(crate) kvm: RawVm,
+    pub(crate) id: VmId,
     pub(crate) name: VmName,
-    /// Clock value of the VM's latest reset, or of its first vCPU's attach.
-    pub(crate) reset_at: AtomicU64,
-    pub(crate) profiler: *const Profiler,
+    /// Clock value of the VM's latest reset, or of its creation.
+    reset_at: AtomicU64,
+    #[pin]
+    vcpus: Mutex<KVec<VcpuNode>>,
 }
 
-// SAFETY: `kvm` is an identity, never dereferenced; `profiler` outlives
-// every entry; the rest is plain data or atomic.
-unsafe impl Send for VmEntry {}
-// SAFETY: as for `Send`.
-unsafe impl Sync for VmEntry {}
+impl VmEntry {
+    pub(crate) fn new(id: VmId, name: VmName) -> impl PinInit<VmEntry> {
+        pin_init!(VmEntry {
+            id,
+            name,
+            reset_at: AtomicU64::new(clock::now()),
+            vcpus <- new_mutex!(KVec::new(), "VmEntry::vcpus"),
+        })
+    }
 
-/// A vCPU's two files show the same entry two ways.
-#[repr(transparent)]
-pub(crate) struct StatsView(pub(crate) VcpuEntry);
-#[repr(transparent)]
-pub(crate) struct HistogramView(pub(crate) VcpuEntry);
-/// A VM's two files.
-#[repr(transparent)]
-pub(crate) struct VmSummaryView(pub(crate) VmEntry);
-#[repr(transparent)]
-pub(crate) struct VmResetView(pub(crate) VmEntry);
+    pub(crate) fn reset_at(&self) -> u64 {
+        self.reset_at.load(Ordering::Relaxed)
+    }
+
+    /// Empties the tables of the VM's vCPUs as of now.
+    pub(crate) fn reset(&self) {
+        self.reset_as_of(clock::now());
+    }
+
+    /// Empties the tables of the VM's vCPUs as of `now`.
+    pub(crate) fn reset_as_of(&self, now: u64) {
+        // Under the VM's lock: resets of one recorder are serialised.
+        let vcpus = self.vcpus.lock();
+        self.reset_at.store(now, Ordering::Relaxed);
+        for v in vcpus.iter() {
+            v.get().recorder.request_reset(now);
+        }
+    }
+
+    /// Runs `f` on each placed vCPU's entry, under the VM's lock.
+    pub(crate) fn for_each_vcpu(&self, mut f: impl FnMut(&VcpuEntry)) {
+        self.with_vcpus(|vcpus| vcpus.iter().for_each(|v| f(v.get())))
+    }
+
+    /// Runs `f` on the placed vCPUs, under the VM's lock.
+    pub(crate) fn with_vcpus<R>(&self, f: impl FnOnce(&[VcpuNode]) -> R) -> R {
+        f(&self.vcpus.lock())
+    }
+
+    pub(crate) fn vcpu_count(&self) -> usize {
+        self.vcpus.lock().len()
+    }
+
+    /// Room for one more vCPU.
+    pub(crate) fn reserve_vcpu(&self) -> Result {
+        Ok(self.vcpus.lock().reserve(1, GFP_KERNEL)?)
+    }
+
+    /// Adds a placed vCPU; [`Self::reserve_vcpu`] made room for it (only
+    /// the worker adds vCPUs).
+    pub(crate) fn add_vcpu(&self, node: VcpuNode) {
+        let _ = self.vcpus.lock().push(node, GFP_KERNEL);
+    }
+
+    /// A VM starts dying with its first vCPU: it takes no new ones then,
+    /// as a new VM may reuse its `struct kvm`.
+    pub(crate) fn closing(&self) -> bool {
+        let mut dead = false;
+        self.for_each_vcpu(|e| dead |= e.status() == Status::Dead);
+        dead
+    }
+
+    pub(crate) fn all_dead(&self) -> bool {
+        let mut live = false;
+        self.for_each_vcpu(|e| live |= e.status() != Status::Dead);
+        !live
+    }
+
+    /// How much the VM's vCPU list takes, in bytes.
+    pub(crate) fn vcpus_capacity(&self) -> usize {
+        self.vcpus.lock().capacity()
+    }
+}

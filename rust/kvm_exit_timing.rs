@@ -5,26 +5,33 @@
 //! For every kind of guest exit it records how many happened and how long
 //! each took, per vCPU and per VM, and shows it under
 //! `/sys/kernel/debug/kvm_exit_timing/`. It attaches probes to the bare
-//! tracepoints of patches/6.12. Pure logic lives in `core`-only files that
-//! the host crates also compile and test; kernel glue is thin.
+//! tracepoints of patches/6.12.
+//!
+//! Three layers, each a folder or file group:
+//! - `pure/`: the logic, in `core` alone, also built and tested on the
+//!   host (host/core);
+//! - `sys/`: typed wrappers over the kernel's C API, where nearly all
+//!   `unsafe` lives;
+//! - the module itself: the profiler's lifecycle and control
+//!   (`profiler.rs`), the pool probes use and the worker that keeps the
+//!   debugfs tree (`profiler/`), the probes (`probes.rs`), the per-vCPU and
+//!   per-VM objects (`entries.rs`, `registry.rs`) and the files
+//!   (`files/`).
 
 use kernel::{prelude::*, sync::Arc};
 
-// The pure layer: `core` only, tested on the host (host/core).
 mod pure;
+mod sys;
 
-// Kernel glue.
-mod clock;
-mod debugfs;
 mod entries;
 mod files;
-mod kvec_ext;
-mod kvm;
-mod memory;
 mod probes;
 mod profiler;
 mod registry;
-mod tracepoint;
+
+use profiler::{Profiler, Tree};
+use pure::{exit_type::ExitType, version};
+use sys::debugfs::Files;
 
 module! {
     type: KvmExitTiming,
@@ -38,32 +45,58 @@ module! {
 #[cfg(MODULE)]
 #[used]
 #[link_section = ".modinfo"]
-static MODINFO_VERSION: [u8; pure::version::MODINFO.len()] = pure::version::MODINFO;
+static MODINFO_VERSION: [u8; version::MODINFO.len()] = version::MODINFO;
 
 struct KvmExitTiming {
-    profiler: Arc<profiler::Profiler>,
+    /// Removed first on unload, so that no command or read runs while the
+    /// profiler shuts down.
+    files: Option<RootFiles>,
+    profiler: Arc<Profiler>,
+}
+
+/// The files at the root of the module's directory.
+struct RootFiles {
+    _control: Files<Arc<Profiler>, 1>,
+    _summary: Files<Arc<Tree>, 1>,
 }
 
 impl kernel::Module for KvmExitTiming {
-    fn init(module: &'static ThisModule) -> Result<Self> {
-        let profiler = profiler::Profiler::new(module)?;
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let profiler = Profiler::new()?;
         if let Err(e) = profiler.start() {
+            profiler.shutdown();
+            return Err(e);
+        }
+        let tree = profiler.tree().clone();
+        let root = tree.root().clone();
+        let (control, made) = Files::new(Some(&root), profiler.clone(), [files::root::CONTROL]);
+        let (summary, made_too) = Files::new(Some(&root), tree, [files::root::SUMMARY]);
+        if let Err(e) = made.and(made_too) {
+            pr_err!("cannot create the debugfs files (error {})\n", e.to_errno());
+            drop((control, summary));
             profiler.shutdown();
             return Err(e);
         }
         pr_info!(
             "kvm_exit_timing {} loaded ({} exit types, clock {} Hz)\n",
-            pure::version::VERSION,
-            pure::exit_type::ExitType::COUNT,
-            profiler.clock.hz
+            version::VERSION,
+            ExitType::COUNT,
+            profiler.clock().hz
         );
-        Ok(KvmExitTiming { profiler })
+        Ok(KvmExitTiming {
+            files: Some(RootFiles {
+                _control: control,
+                _summary: summary,
+            }),
+            profiler,
+        })
     }
 }
 
 impl Drop for KvmExitTiming {
     fn drop(&mut self) {
+        self.files = None;
         self.profiler.shutdown();
-        pr_info!("kvm_exit_timing {} unloaded\n", pure::version::VERSION);
+        pr_info!("kvm_exit_timing {} unloaded\n", version::VERSION);
     }
 }

@@ -1,161 +1,139 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The tracepoint probes: the per-exit path.
+//! The probes: what each tracepoint event does, and the per-exit path.
 //!
-//! Each probe finds its vCPU's entry through `vcpu->arch.exit_timing` (one
-//! load) and hands the event to the vCPU's recorder. Probes run with
-//! preemption disabled, in the vCPU's own thread, which makes them the
-//! recorder's one writer; `vcpu_destroy` runs after that thread is done
-//! with the vCPU, under the pool lock that `set_enabled` also takes.
+//! Every probe's data is the pool. Each finds its vCPU's entry through
+//! `vcpu->arch.exit_timing` (one load) and hands the event to the vCPU's
+//! recorder. Probes run with preemption disabled, in the vCPU's own
+//! thread, which makes them the recorder's one writer; the destruction
+//! probe runs after that thread is done with the vCPU.
 
-use crate::clock;
 use crate::entries::VcpuEntry;
-use crate::kvm::{self, RawVcpu};
-use crate::profiler::Profiler;
+use crate::profiler::{Pool, Tree};
 use crate::pure::classify::seen;
-use crate::tracepoint::{probe, Probe};
-use core::ffi::{c_int, c_void};
+use crate::sys::clock;
+use crate::sys::kvm::{RunningVcpu, Vcpu};
+use crate::sys::kvm_tracepoints::{self as tp, *};
+use crate::sys::tracepoint::Probe;
 
-/// The vCPU's entry, if it has one.
-///
-/// # Safety
-/// `vcpu` is live; the returned reference is used before the vCPU is
-/// destroyed.
-#[inline(always)]
-unsafe fn entry<'a>(vcpu: RawVcpu) -> Option<&'a VcpuEntry> {
-    // SAFETY: live vCPU (the caller's contract).
-    let p = unsafe { kvm::slot(vcpu) }.load(core::sync::atomic::Ordering::Acquire);
-    // SAFETY: a non-null slot points to an entry the profiler keeps until
-    // the vCPU is destroyed or the probes are unregistered and synchronised.
-    unsafe { p.cast::<VcpuEntry>().as_ref() }
-}
-
-/// The vCPU's entry, attaching one from the pool if it has none yet.
-///
-/// # Safety
-/// As [`entry`]; `data` is the registered profiler.
-#[inline(always)]
-unsafe fn entry_or_attach<'a>(data: *mut c_void, vcpu: RawVcpu) -> Option<&'a VcpuEntry> {
-    // SAFETY: forwarded.
-    match unsafe { entry(vcpu) } {
-        Some(e) => Some(e),
-        // SAFETY: `data` is the profiler the probes were registered with,
-        // valid until they are unregistered and synchronised.
-        None => unsafe { &*(data as *const Profiler) }.attach(vcpu),
-    }
-}
-
-unsafe extern "C" fn guest_enter(data: *mut c_void, vcpu: RawVcpu) {
-    // SAFETY: the tracepoint passes a live vCPU, in its thread.
-    if let Some(e) = unsafe { entry_or_attach(data, vcpu) } {
-        e.recorder.on_enter(clock::now());
-    }
-}
-
-unsafe extern "C" fn guest_exit(data: *mut c_void, vcpu: RawVcpu, exit_code: c_int) {
-    let now = clock::now();
-    // SAFETY: live vCPU, in its thread.
-    if let Some(e) = unsafe { entry_or_attach(data, vcpu) } {
-        // SAFETY: live vCPU, in its thread: the syndrome of this exit is in
-        // place.
-        let esr = unsafe { kvm::esr(vcpu) };
-        e.recorder.on_exit(now, exit_code as u32, esr);
-    }
-}
-
-unsafe extern "C" fn sched_in(_data: *mut c_void, vcpu: RawVcpu) {
-    // A vCPU without an entry was not timed when it was switched out:
-    // nothing to settle (it attaches at its next entry or exit).
-    // SAFETY: live vCPU, in its thread.
-    if let Some(e) = unsafe { entry(vcpu) } {
-        e.recorder.on_load(clock::now());
-    }
-}
-
-unsafe extern "C" fn sched_out(_data: *mut c_void, vcpu: RawVcpu) {
-    // Runs under the runqueue lock when the thread is switched out: no
-    // attaching (it could wake the worker) and nothing but a few stores.
-    // SAFETY: live vCPU, in its thread.
-    if let Some(e) = unsafe { entry(vcpu) } {
-        // SAFETY: live vCPU.
-        if unsafe { kvm::preempted(vcpu) } {
-            e.recorder.on_put(clock::now(), true);
+impl GuestEnter for Pool {
+    #[inline(always)]
+    fn guest_enter(&self, vcpu: &RunningVcpu) {
+        if let Some(e) = self.entry_or_attach(vcpu) {
+            e.recorder.on_enter(clock::now());
         }
     }
 }
 
-unsafe extern "C" fn vcpu_run_return(_data: *mut c_void, vcpu: RawVcpu, ret: c_int) {
-    // SAFETY: live vCPU, in its thread.
-    if let Some(e) = unsafe { entry(vcpu) } {
-        e.recorder.on_run_return(clock::now(), ret);
+impl GuestExit for Pool {
+    #[inline(always)]
+    fn guest_exit(&self, vcpu: &RunningVcpu, exit_code: i32) {
+        let now = clock::now();
+        if let Some(e) = self.entry_or_attach(vcpu) {
+            e.recorder.on_exit(now, exit_code as u32, vcpu.esr());
+        }
     }
 }
 
-unsafe extern "C" fn mmio(_data: *mut c_void, vcpu: RawVcpu, user: bool) {
-    // SAFETY: live vCPU, in its thread.
-    if let Some(e) = unsafe { entry(vcpu) } {
-        let what = if user {
-            seen::MMIO_USER
-        } else {
-            seen::MMIO_KERNEL
-        };
-        e.recorder.on_seen(what);
+impl SchedIn for Pool {
+    fn sched_in(&self, vcpu: &RunningVcpu) {
+        // A vCPU without an entry was not timed when it was switched out:
+        // nothing to settle (it attaches at its next entry or exit).
+        if let Some(e) = VcpuEntry::of(vcpu) {
+            e.recorder.on_load(clock::now());
+        }
     }
 }
 
-unsafe extern "C" fn mem_abort(_data: *mut c_void, vcpu: RawVcpu) {
-    // SAFETY: live vCPU, in its thread.
-    if let Some(e) = unsafe { entry(vcpu) } {
-        e.recorder.on_seen(seen::MEM_ABORT);
+impl SchedOut for Pool {
+    fn sched_out(&self, vcpu: &RunningVcpu) {
+        // Runs under the runqueue lock: no attaching (it could wake the
+        // worker) and nothing but a few stores.
+        if let Some(e) = VcpuEntry::of(vcpu) {
+            if vcpu.preempted() {
+                e.recorder.on_put(clock::now(), true);
+            }
+        }
     }
 }
 
-unsafe extern "C" fn sgi(_data: *mut c_void, vcpu: RawVcpu) {
-    // A GICD_SGIR write can also come from user space (device attributes):
-    // only the sender's own KVM_RUN may touch its recorder.
-    if kvm::running_vcpu() != vcpu {
-        return;
-    }
-    // SAFETY: live vCPU, in its thread (it is this CPU's running vCPU).
-    if let Some(e) = unsafe { entry(vcpu) } {
-        e.recorder.on_seen(seen::SGI);
+impl RunReturn for Pool {
+    fn run_return(&self, vcpu: &RunningVcpu, ret: i32) {
+        if let Some(e) = VcpuEntry::of(vcpu) {
+            e.recorder.on_run_return(clock::now(), ret);
+        }
     }
 }
 
-unsafe extern "C" fn vcpu_create(data: *mut c_void, _vcpu: RawVcpu) {
-    // SAFETY: `data` is the registered profiler.
-    unsafe { &*(data as *const Profiler) }.vcpu_created();
+impl Mmio for Pool {
+    fn mmio(&self, vcpu: &RunningVcpu, user: bool) {
+        if let Some(e) = VcpuEntry::of(vcpu) {
+            e.recorder.on_seen(if user {
+                seen::MMIO_USER
+            } else {
+                seen::MMIO_KERNEL
+            });
+        }
+    }
 }
 
-unsafe extern "C" fn vcpu_destroy(data: *mut c_void, vcpu: RawVcpu) {
-    // SAFETY: `data` is the registered profiler; the vCPU is live until
-    // this tracepoint returns and none of its threads runs it any more.
-    unsafe { (*(data as *const Profiler)).vcpu_destroyed(vcpu) };
+impl MemAbort for Pool {
+    fn mem_abort(&self, vcpu: &RunningVcpu) {
+        if let Some(e) = VcpuEntry::of(vcpu) {
+            e.recorder.on_seen(seen::MEM_ABORT);
+        }
+    }
 }
 
-/// Probes of the timing itself, registered while timing is enabled. The
-/// guest-exit probe comes last: timing starts with the first exit seen
+impl Sgi for Pool {
+    fn sgi(&self, vcpu: &Vcpu) {
+        // A GICD_SGIR write can also come from user space (device
+        // attributes): only the sender's own thread may touch its recorder.
+        if let Some(e) = vcpu.as_running().and_then(|v| VcpuEntry::of(v)) {
+            e.recorder.on_seen(seen::SGI);
+        }
+    }
+}
+
+impl VcpuCreate for Pool {
+    fn vcpu_create(&self, _vcpu: &Vcpu) {
+        self.vcpu_created();
+    }
+}
+
+impl VcpuDestroy for Pool {
+    fn vcpu_destroy(&self, vcpu: &Vcpu) {
+        self.vcpu_destroyed(vcpu);
+    }
+}
+
+/// How many timing probes there are.
+pub(crate) const TIMING: usize = 8;
+
+/// The probes of the timing itself, registered while timing is enabled.
+/// The guest-exit probe comes last: timing starts with the first exit seen
 /// once all the others are in place.
-pub(crate) fn timing() -> [Probe; 8] {
+pub(crate) fn timing(tree: &Tree) -> [Probe<'_>; TIMING] {
+    let pool = tree.pool();
     [
-        probe!(__tracepoint_kvm_arm_mmio_tp, mmio),
-        probe!(__tracepoint_kvm_arm_mem_abort_tp, mem_abort),
-        probe!(__tracepoint_kvm_arm_sgi_tp, sgi),
-        probe!(__tracepoint_kvm_arm_vcpu_sched_in_tp, sched_in),
-        probe!(__tracepoint_kvm_arm_vcpu_sched_out_tp, sched_out),
-        probe!(__tracepoint_kvm_arm_vcpu_run_return_tp, vcpu_run_return),
-        probe!(__tracepoint_kvm_arm_guest_enter_tp, guest_enter),
-        probe!(__tracepoint_kvm_arm_guest_exit_tp, guest_exit),
+        tp::mmio(pool),
+        tp::mem_abort(pool),
+        tp::sgi(pool),
+        tp::sched_in(pool),
+        tp::sched_out(pool),
+        tp::run_return(pool),
+        tp::guest_enter(pool),
+        tp::guest_exit(pool),
     ]
 }
 
 /// vCPU creation: registered while the module is loaded.
-pub(crate) fn create() -> Probe {
-    probe!(__tracepoint_kvm_arm_vcpu_create_tp, vcpu_create)
+pub(crate) fn create(tree: &Tree) -> [Probe<'_>; 1] {
+    [tp::vcpu_create(tree.pool())]
 }
 
 /// vCPU destruction: registered while the module is loaded, and the last
 /// probe to go.
-pub(crate) fn destroy() -> Probe {
-    probe!(__tracepoint_kvm_arm_vcpu_destroy_tp, vcpu_destroy)
+pub(crate) fn destroy(tree: &Tree) -> [Probe<'_>; 1] {
+    [tp::vcpu_destroy(tree.pool())]
 }

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The files at the root: `summary`, on the tree, and `control`, on the
+//! profiler.
+
+use super::{done, scratch};
+use crate::profiler::{Profiler, Tree};
+use crate::pure::command::{parse_command, Command};
+use crate::pure::exit_type::ExitType;
+use crate::pure::row::RowStats;
+use crate::pure::table::{self, Clock, Header, RowSummary, Scope};
+use crate::pure::totals::add_buckets;
+use crate::sys::clock;
+use crate::sys::debugfs::{FileSpec, ReadOnly, ReadWrite, SeqFile, Show, Store};
+use kernel::{c_str, prelude::*};
+
+pub(crate) const SUMMARY: FileSpec<Tree> = FileSpec {
+    name: c_str!("summary"),
+    ops: &ReadOnly::<Summary>::OPS,
+};
+
+pub(crate) const CONTROL: FileSpec<Profiler> = FileSpec {
+    name: c_str!("control"),
+    ops: &ReadWrite::<Control>::OPS,
+};
+
+/// Every VM since the last reset, live and destroyed, aggregated.
+pub(crate) struct Summary;
+/// State, clock and counters; commands.
+pub(crate) struct Control;
+
+impl Show for Summary {
+    type Data = Tree;
+
+    fn show(tree: &Tree, out: &mut SeqFile<'_>) -> Result {
+        let mut s = scratch()?;
+        let s = &mut *s;
+        // Under the registry's lock: no vCPU is placed or retired meanwhile,
+        // so that every row covers the same vCPUs.
+        let reg = tree.registry();
+        let mut vcpus = 0;
+        for t in ExitType::ALL {
+            let mut stats = RowStats::default();
+            s.buckets.fill(0);
+            vcpus = 0;
+            reg.for_each_in_use(|e| {
+                stats.merge(&e.recorder.read_row(t, &mut s.more));
+                add_buckets(&mut s.buckets, &s.more);
+                vcpus += 1;
+            });
+            s.more.fill(0);
+            reg.add_retired_row(t, &mut stats, &mut s.more);
+            add_buckets(&mut s.buckets, &s.more);
+            s.rows[t as usize] = RowSummary::new(stats, &s.buckets);
+        }
+        let header = Header {
+            kind: "summary",
+            scope: Scope::All {
+                live_vms: reg.live_vms(),
+                destroyed_vms: reg.destroyed_vms(),
+                vcpus,
+            },
+            clock: Clock {
+                name: clock::NAME,
+                hz: clock::frequency(),
+            },
+            interval: clock::now().saturating_sub(reg.reset_at()),
+        };
+        drop(reg);
+        done(table::write_stats(out, &header, &s.rows))
+    }
+}
+
+impl Show for Control {
+    type Data = Profiler;
+
+    fn show(profiler: &Profiler, out: &mut SeqFile<'_>) -> Result {
+        done(table::write_control(
+            out,
+            &profiler.status(),
+            &profiler.clock(),
+        ))
+    }
+}
+
+impl Store for Control {
+    type Data = Profiler;
+
+    fn store(profiler: &Profiler, input: &[u8]) -> Result {
+        match parse_command(input).ok_or(EINVAL)? {
+            Command::Reset => {
+                profiler.reset();
+                Ok(())
+            }
+            Command::Enable => profiler.set_enabled(true),
+            Command::Disable => profiler.set_enabled(false),
+        }
+    }
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A vCPU's files: `stats` and `histogram`, on its entry.
+
+use super::{done, scratch};
+use crate::entries::VcpuEntry;
+use crate::pure::exit_type::ExitType;
+use crate::pure::table::{self, Clock, Header, RowSummary, Scope};
+use crate::sys::clock;
+use crate::sys::debugfs::{FileSpec, ReadOnly, SeqFile, Show};
+use crate::sys::kvm::VmName;
+use kernel::{c_str, prelude::*};
+
+/// The files of a vCPU's directory.
+pub(crate) const FILES: [FileSpec<VcpuEntry>; 2] = [
+    FileSpec {
+        name: c_str!("stats"),
+        ops: &ReadOnly::<Stats>::OPS,
+    },
+    FileSpec {
+        name: c_str!("histogram"),
+        ops: &ReadOnly::<Histogram>::OPS,
+    },
+];
+
+/// The vCPU's exit table.
+pub(crate) struct Stats;
+/// Its bucket counts and percentiles.
+pub(crate) struct Histogram;
+
+/// The header of a vCPU's files: its VM, its id, the clock, the time since
+/// its last reset.
+fn header<'a>(kind: &'a str, e: &VcpuEntry, vm: &'a VmName) -> Header<'a> {
+    Header {
+        kind,
+        scope: Scope::Vcpu {
+            vm: vm.as_str(),
+            vcpu: e.vcpu_id(),
+        },
+        clock: Clock {
+            name: clock::NAME,
+            hz: clock::frequency(),
+        },
+        interval: clock::now().saturating_sub(e.recorder.reset_at()),
+    }
+}
+
+impl Show for Stats {
+    type Data = VcpuEntry;
+
+    fn show(e: &VcpuEntry, out: &mut SeqFile<'_>) -> Result {
+        let vm = e.vm_name().unwrap_or_default();
+        let mut s = scratch()?;
+        let s = &mut *s;
+        for t in ExitType::ALL {
+            let stats = e.recorder.read_row(t, &mut s.buckets);
+            s.rows[t as usize] = RowSummary::new(stats, &s.buckets);
+        }
+        done(table::write_stats(out, &header("stats", e, &vm), &s.rows))
+    }
+}
+
+impl Show for Histogram {
+    type Data = VcpuEntry;
+
+    fn show(e: &VcpuEntry, out: &mut SeqFile<'_>) -> Result {
+        let vm = e.vm_name().unwrap_or_default();
+        let mut s = scratch()?;
+        done(table::write_histogram(
+            out,
+            &header("histogram", e, &vm),
+            &mut s.buckets,
+            |t, b| e.recorder.read_row(t, b),
+        ))
+    }
+}

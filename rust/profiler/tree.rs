@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The tree: the worker (a work item) that keeps the pool filled and the
+//! debugfs tree in step with VMs and vCPUs, and the registry it keeps.
+//!
+//! Memory is only allocated here, in process context. Each run retires
+//! the VMs whose vCPUs all died (folding their statistics into the
+//! destroyed VMs' totals), places entries that probes attached in their VM
+//! (creating its directory and files), and refills the pool.
+//!
+//! Locks, outermost first: `Tree::registry` (sleeps), `VmEntry::vcpus`
+//! (sleeps), `Pool::free` (a spinlock, taken by probes). No lock is held
+//! while a directory is removed: removal waits for readers, and readers
+//! take the first two.
+
+use super::pool::{Pool, POOL_BASE};
+use crate::entries::{Status, VcpuEntry, VmEntry};
+use crate::files;
+use crate::pure::table::Memory;
+use crate::pure::text_buf::TextBuf;
+use crate::registry::{Registry, VmSlot};
+use crate::sys::clock;
+use crate::sys::debugfs::{self, Dir, Files};
+use crate::sys::kvm::{self, VmId, VmName};
+use crate::sys::workqueue::flush;
+use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use kernel::{
+    c_str, new_mutex, new_work,
+    prelude::*,
+    sync::{
+        lock::{mutex::MutexBackend, Guard},
+        Arc, ArcBorrow, Mutex,
+    },
+    workqueue::{self, impl_has_work, Work, WorkItem},
+};
+
+#[pin_data]
+pub(crate) struct Tree {
+    /// The probes' data.
+    #[pin]
+    pool: Pool,
+    #[pin]
+    registry: Mutex<Registry>,
+    #[pin]
+    work: Work<Tree>,
+    /// The module's debugfs directory.
+    root: Dir,
+    /// Unloading: the worker is not queued any more, and does nothing.
+    shutting_down: AtomicBool,
+    alloc_failures: AtomicU64,
+    debugfs_failures: AtomicU64,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for Tree { self.work }
+}
+
+impl WorkItem for Tree {
+    type Pointer = Arc<Tree>;
+
+    fn run(this: Arc<Tree>) {
+        this.work();
+    }
+}
+
+/// The counters of the control file that the tree keeps.
+pub(crate) struct Figures {
+    pub(crate) live_vms: u64,
+    pub(crate) vcpus: u64,
+    pub(crate) pool: u64,
+    pub(crate) dropped_no_state: u64,
+    pub(crate) dropped_unpaired: u64,
+    pub(crate) alloc_failures: u64,
+    pub(crate) debugfs_failures: u64,
+    pub(crate) memory: Memory,
+}
+
+impl Tree {
+    /// The debugfs root and a filled pool.
+    pub(crate) fn new() -> Result<Arc<Tree>> {
+        let root = Dir::root(c_str!("kvm_exit_timing")).inspect_err(|e| {
+            pr_err!(
+                "cannot create /sys/kernel/debug/kvm_exit_timing (error {}): is debugfs enabled?\n",
+                e.to_errno()
+            )
+        })?;
+        let registry = Registry::new(clock::now())?;
+        let pool = Pool::new(Tree::kick_from_pool)?;
+        let tree = Arc::pin_init(
+            pin_init!(Tree {
+                pool <- pool,
+                registry <- new_mutex!(registry, "Tree::registry"),
+                work <- new_work!("kvm_exit_timing::worker"),
+                root,
+                shutting_down: AtomicBool::new(false),
+                alloc_failures: AtomicU64::new(0),
+                debugfs_failures: AtomicU64::new(0),
+            }),
+            GFP_KERNEL,
+        )?;
+        tree.refill(&mut tree.registry.lock());
+        Ok(tree)
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub(crate) fn root(&self) -> &Dir {
+        &self.root
+    }
+
+    /// The bookkeeping, locked: for the summary file.
+    pub(crate) fn registry(&self) -> Guard<'_, Registry, MutexBackend> {
+        self.registry.lock()
+    }
+
+    /// The pool's `kick`.
+    fn kick_from_pool(pool: &Pool) {
+        // SAFETY: `Tree::new` gives this function to the pool it places in
+        // a tree, and nothing else refers to it: `pool` is a tree's field.
+        let tree = unsafe { &*kernel::container_of!(pool, Tree, pool) };
+        tree.kick();
+    }
+
+    /// Queues the worker (already queued: it will see this request too).
+    fn kick(&self) {
+        if self.shutting_down.load(Ordering::Relaxed) {
+            return;
+        }
+        // SAFETY: trees live in an `Arc` (see `new`), which the profiler
+        // holds until after the worker was flushed.
+        let this: Arc<Tree> = unsafe { ArcBorrow::from_raw(self) }.into();
+        let _ = workqueue::system().enqueue(this);
+    }
+
+    /// The worker: retire, place, refill.
+    fn work(&self) {
+        if self.shutting_down.load(Ordering::Relaxed) {
+            return;
+        }
+        // Retired VMs are removed after the registry is unlocked, and
+        // before placing: a new VM may take a retired one's name (KVM
+        // reuses the fd number), and its directory could not be made while
+        // the old one exists.
+        let dead = self.retire(&mut self.registry.lock());
+        drop(dead);
+        let mut reg = self.registry.lock();
+        self.place(&mut reg);
+        self.refill(&mut reg);
+    }
+
+    /// Frees entries that died before they were placed, and takes out the
+    /// VMs whose vCPUs all died.
+    fn retire(&self, reg: &mut Registry) -> KVec<VmSlot> {
+        while let Some(e) = reg.take_with_status(Status::Dead) {
+            reg.fold(&e);
+        }
+        // Room for every VM, reserved first, so that nothing is left half
+        // done for lack of memory.
+        let mut dead = KVec::new();
+        if dead.reserve(reg.vm_count(), GFP_KERNEL).is_err() {
+            self.alloc_failures.fetch_add(1, Ordering::Relaxed);
+            return dead;
+        }
+        while let Some(vm) = reg.take_dead_vm() {
+            let _ = dead.push(vm, GFP_KERNEL);
+        }
+        dead
+    }
+
+    /// Places attached entries in their VM, with their files.
+    fn place(&self, reg: &mut Registry) {
+        while let Some(e) = reg.take_with_status(Status::Attached) {
+            if let Err(e) = self.place_one(reg, e) {
+                // Tried again at the next run.
+                reg.put_back(e);
+                self.alloc_failures.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+
+    fn place_one(&self, reg: &mut Registry, e: VBox<VcpuEntry>) -> Result<(), VBox<VcpuEntry>> {
+        let id = e.vm();
+        if reg.vm_for(id).is_none() {
+            let name = e
+                .vm_name()
+                .unwrap_or_else(|| kvm::fallback_name(reg.vms_seen()));
+            if self.new_vm(reg, id, name).is_err() {
+                return Err(e);
+            }
+        }
+        let Some(vm) = reg.vm_for(id) else {
+            return Err(e);
+        };
+        if vm.vm().reserve_vcpu().is_err() {
+            return Err(e);
+        }
+        e.set_vm_name(Some(&vm.vm().name));
+        let dir = vcpu_dir(vm.dir.as_ref(), e.vcpu_id());
+        let (node, made) = Files::new(dir.as_ref(), e, files::vcpu::FILES);
+        self.count_debugfs(made);
+        // If the vCPU died meanwhile, the next retire takes it.
+        node.get().make_live();
+        vm.vm().add_vcpu(node);
+        Ok(())
+    }
+
+    fn new_vm(&self, reg: &mut Registry, id: VmId, name: VmName) -> Result {
+        reg.reserve_vm()?;
+        let vm = KBox::pin_init(VmEntry::new(id, name), GFP_KERNEL)?;
+        let dir = debugfs::name(&vm.name).and_then(|name| self.root.subdir(name));
+        if dir.is_err() {
+            self.count_debugfs(Err(ENOENT));
+        }
+        let (files, made) = Files::new(dir.as_ref().ok(), vm, files::vm::FILES);
+        if dir.is_ok() {
+            self.count_debugfs(made);
+        }
+        reg.add_vm(VmSlot {
+            dir: dir.ok(),
+            files,
+        });
+        Ok(())
+    }
+
+    fn count_debugfs(&self, made: Result) {
+        if made.is_err() {
+            self.debugfs_failures.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Keeps the pool at its target, and gives back what a burst of vCPU
+    /// creations left unused.
+    fn refill(&self, reg: &mut Registry) {
+        let target = self.pool.target();
+        while self.pool.len() < target {
+            let Ok(e) = VBox::<VcpuEntry>::init(kernel::init::zeroed(), GFP_KERNEL) else {
+                self.alloc_failures.fetch_add(1, Ordering::Relaxed);
+                return;
+            };
+            match reg.add_entry(e) {
+                Ok(e) => self.pool.push(e),
+                Err(_) => {
+                    self.alloc_failures.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+        while self.pool.len() > target + POOL_BASE {
+            match self.pool.take() {
+                Some(p) => drop(reg.take_entry(p)),
+                None => break,
+            }
+        }
+    }
+
+    // ---- Control.
+
+    /// Forgets every pending interval: no timing probe runs any more.
+    pub(crate) fn stop_recorders(&self) {
+        self.registry.lock().for_each_group(|group| {
+            self.pool
+                .with_links(|links| group.for_each(|e| e.stop(links)))
+        });
+    }
+
+    /// Empties every table and the destroyed VMs' totals.
+    pub(crate) fn reset(&self) {
+        let mut reg = self.registry.lock();
+        reg.reset(clock::now());
+    }
+
+    /// The tree's counters, for the control file.
+    pub(crate) fn figures(&self) -> Figures {
+        let reg = self.registry.lock();
+        let mut vcpus = 0;
+        reg.for_each_entry(|e| {
+            vcpus += u64::from(matches!(e.status(), Status::Attached | Status::Live));
+        });
+        Figures {
+            live_vms: reg.live_vms(),
+            vcpus,
+            pool: self.pool.len() as u64,
+            dropped_no_state: self.pool.dropped_no_state(),
+            dropped_unpaired: reg.unpaired(),
+            alloc_failures: self.alloc_failures.load(Ordering::Relaxed),
+            debugfs_failures: self.debugfs_failures.load(Ordering::Relaxed),
+            memory: reg.memory(),
+        }
+    }
+
+    // ---- Unloading, in this order.
+
+    /// The worker does nothing from now on and is never queued again.
+    pub(crate) fn stop_worker(&self) {
+        self.shutting_down.store(true, Ordering::Relaxed);
+    }
+
+    /// Unlinks every vCPU from its entry: no probe that attaches runs any
+    /// more, and the vCPU destruction probe still does.
+    pub(crate) fn detach_all(&self) {
+        self.registry.lock().for_each_group(|group| {
+            self.pool
+                .with_links(|links| group.for_each(|e| e.detach(links)))
+        });
+    }
+
+    /// Waits for the worker, then removes the VMs' directories and files.
+    pub(crate) fn remove_all(&self) {
+        flush(&self.work);
+        let vms = self.registry.lock().take_vms();
+        drop(vms);
+    }
+}
+
+/// A vCPU's directory, `vcpu<id>`, in its VM's.
+fn vcpu_dir(vm_dir: Option<&Dir>, id: u32) -> Option<Dir> {
+    let mut name = TextBuf::<16>::new();
+    write!(name, "vcpu{id}").ok()?;
+    vm_dir?.subdir(debugfs::name(&name).ok()?).ok()
+}

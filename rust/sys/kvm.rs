@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KVM's vCPUs and VMs as the probes see them: opaque types over `struct
+//! kvm_vcpu` and `struct kvm`, with safe accessors for the few fields the
+//! module reads.
+//!
+//! A tracepoint hands its probes a `struct kvm_vcpu *`. Its declaration
+//! (`kvm_tracepoints.rs`) says which of the two types below the pointer
+//! becomes, and that is the one place a raw vCPU is trusted:
+//! - [`Vcpu`]: a live vCPU, for as long as the reference lives;
+//! - [`RunningVcpu`]: a live vCPU whose own thread is the caller, inside
+//!   one of the vCPU's ioctls (KVM_RUN, or another that loads it), so that
+//!   the fields only that thread writes may be read, and the VM, whose
+//!   reference the vCPU's file holds, is alive too.
+
+use super::tracepoint::ProbeArg;
+use crate::pure::text_buf::TextBuf;
+use core::ffi::c_void;
+use core::fmt::Write;
+use core::ops::Deref;
+use core::sync::atomic::AtomicPtr;
+use kernel::{bindings, str::CStr, types::Opaque};
+
+/// A live `struct kvm_vcpu`.
+#[repr(transparent)]
+pub(crate) struct Vcpu(Opaque<bindings::kvm_vcpu>);
+
+/// A live vCPU, seen from its own thread inside one of its ioctls (see the
+/// module documentation).
+#[repr(transparent)]
+pub(crate) struct RunningVcpu(Vcpu);
+
+/// A VM's identity: the address of its `struct kvm`, never dereferenced.
+/// KVM may reuse it for a new VM once this one is destroyed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct VmId(usize);
+
+/// A VM's name: that of its directory in KVM's debugfs, `<pid>-<fd>`.
+pub(crate) type VmName = TextBuf<32>;
+
+impl VmId {
+    /// The identity as a number, to keep in an atomic.
+    pub(crate) fn to_bits(self) -> u64 {
+        self.0 as u64
+    }
+
+    pub(crate) fn from_bits(bits: u64) -> VmId {
+        VmId(bits as usize)
+    }
+}
+
+impl Vcpu {
+    /// # Safety
+    /// `ptr` points to a vCPU that stays alive for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::kvm_vcpu) -> &'a Vcpu {
+        // SAFETY: `Vcpu` is a transparent wrapper of the live vCPU (the
+        // caller's contract); `Opaque` lets KVM change it meanwhile.
+        unsafe { &*ptr.cast::<Vcpu>() }
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::kvm_vcpu {
+        self.0.get()
+    }
+
+    /// `vcpu->arch.exit_timing`, the pointer a probe owns (KVM only sets
+    /// it to NULL when it creates the vCPU).
+    #[inline(always)]
+    pub(crate) fn exit_timing(&self) -> &AtomicPtr<c_void> {
+        // SAFETY: a pointer-sized, aligned `void *` of a live vCPU, which
+        // only this module's probes and functions access, atomically.
+        unsafe { AtomicPtr::from_ptr(&raw mut (*self.as_ptr()).arch.exit_timing) }
+    }
+
+    /// KVM's id of the vCPU (its debugfs directory is `vcpu<id>`).
+    pub(crate) fn id(&self) -> u32 {
+        // SAFETY: set before the vCPU is created, never changed.
+        unsafe { (*self.as_ptr()).vcpu_id as u32 }
+    }
+
+    /// The VM the vCPU belongs to.
+    pub(crate) fn vm(&self) -> VmId {
+        // SAFETY: set before the vCPU is created, never changed.
+        VmId(unsafe { (*self.as_ptr()).kvm } as usize)
+    }
+
+    /// This vCPU as its own thread sees it, if the caller is that thread
+    /// with the vCPU loaded (it is this CPU's running vCPU).
+    #[inline(always)]
+    pub(crate) fn as_running(&self) -> Option<&RunningVcpu> {
+        // SAFETY: no preconditions; reads a per-CPU pointer.
+        let running = unsafe { bindings::kvm_get_running_vcpu() };
+        // A vCPU is this CPU's running one only between vcpu_load() and
+        // vcpu_put() in its own thread, inside one of its ioctls.
+        (running == self.as_ptr()).then(|| {
+            // SAFETY: transparent wrapper; see above.
+            unsafe { &*(self as *const Vcpu).cast::<RunningVcpu>() }
+        })
+    }
+}
+
+impl Deref for RunningVcpu {
+    type Target = Vcpu;
+
+    fn deref(&self) -> &Vcpu {
+        &self.0
+    }
+}
+
+impl RunningVcpu {
+    /// The syndrome (ESR_EL2) of the vCPU's latest exit: that of the exit
+    /// being handled, from the guest-exit tracepoint on.
+    #[inline(always)]
+    pub(crate) fn esr(&self) -> u64 {
+        // SAFETY: written by the world switch in this thread.
+        unsafe { (*self.as_ptr()).arch.fault.esr_el2 }
+    }
+
+    /// Whether the thread, being switched out, was preempted inside
+    /// KVM_RUN (still runnable) rather than blocking.
+    #[inline(always)]
+    pub(crate) fn preempted(&self) -> bool {
+        // SAFETY: a `bool` KVM writes with WRITE_ONCE; read it once.
+        unsafe { core::ptr::read_volatile(&raw const (*self.as_ptr()).preempted) }
+    }
+
+    /// The name of the VM's directory in KVM's debugfs, if it has one.
+    pub(crate) fn vm_name(&self) -> Option<VmName> {
+        // SAFETY: the VM is alive (the vCPU's file holds a reference) and
+        // its debugfs directory too: KVM removes it only when it destroys
+        // the VM.
+        let dentry = unsafe { (*(*self.as_ptr()).kvm).debugfs_dentry };
+        // KVM leaves ERR_PTR(-ENOENT) there when it made no directory.
+        // SAFETY: only tests the pointer's value.
+        if dentry.is_null() || unsafe { bindings::IS_ERR(dentry.cast()) } {
+            return None;
+        }
+        // SAFETY: a live directory (above), and debugfs directories are
+        // never renamed: a stable NUL-terminated string.
+        let s = unsafe { CStr::from_char_ptr((*dentry).d_name.name.cast()) };
+        let mut name = VmName::new();
+        match s.to_str() {
+            Ok(s) if !s.is_empty() && name.write_str(s).is_ok() => Some(name),
+            _ => None,
+        }
+    }
+}
+
+/// The name of a VM KVM gave no debugfs directory: `vm<n>`.
+pub(crate) fn fallback_name(n: u64) -> VmName {
+    let mut name = VmName::new();
+    let _ = write!(name, "vm{n}");
+    name
+}
+
+// SAFETY: the tracepoints declared with `&Vcpu` pass a vCPU that lives
+// until the probe returns.
+unsafe impl<'a> ProbeArg<*mut bindings::kvm_vcpu> for &'a Vcpu {
+    #[inline(always)]
+    unsafe fn from_raw(raw: *mut bindings::kvm_vcpu) -> &'a Vcpu {
+        // SAFETY: as above.
+        unsafe { Vcpu::from_raw(raw) }
+    }
+}
+
+// SAFETY: the tracepoints declared with `&RunningVcpu` fire in the vCPU's
+// own thread, inside one of its ioctls.
+unsafe impl<'a> ProbeArg<*mut bindings::kvm_vcpu> for &'a RunningVcpu {
+    #[inline(always)]
+    unsafe fn from_raw(raw: *mut bindings::kvm_vcpu) -> &'a RunningVcpu {
+        // SAFETY: as above; `RunningVcpu` is a transparent `Vcpu`.
+        unsafe { &*raw.cast::<RunningVcpu>() }
+    }
+}
