@@ -1,18 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The clock exits are timed with: the arm64 architected counter, read the
-//! way the kernel reads it.
+//! The clock exits are timed with: the arm64 architected counter, read as
+//! the kernel's `arch_timer_read_counter()` reads it on a KVM host.
 //!
-//! `arch_timer_read_counter()` applies the kernel's counter errata
-//! workarounds (Freescale A-008585 on the LS2080 among them) and, on a
-//! kernel booted at EL2 (every KVM host), reads CNTPCT_EL0. CNTVCT_EL0
-//! would be wrong on nVHE hosts: while a vCPU is loaded, the host's
-//! virtual counter carries that guest's CNTVOFF_EL2.
+//! On a kernel that can run KVM (hyp mode available), the arch timer driver
+//! makes `arch_timer_read_counter()` read the physical counter: CNTVCT_EL0
+//! would be wrong on nVHE hosts, where the host's virtual counter carries a
+//! loaded vCPU's CNTVOFF_EL2 (drivers/clocksource/arm_arch_timer.c,
+//! `arch_counter_register()`).
 //!
-//! Without CONFIG_ARM_ARCH_TIMER_OOL_WORKAROUND there is no workaround to
-//! apply, and the function pointer only leads to `isb; mrs cntpct_el0`:
-//! the probes then read the counter inline, which saves the indirect call
-//! on every event.
+//! With CONFIG_ARM_ARCH_TIMER_OOL_WORKAROUND (counter errata such as
+//! Freescale A-008585 on the LS2080) the probes call
+//! `arch_timer_read_counter()` itself, which applies the workaround this
+//! CPU needs: exactly the kernel's read.
+//!
+//! Without it, the function pointer only leads to
+//! `__arch_counter_get_cntpct()`, and the probes do inline what it does,
+//! saving an indirect call on every event: `isb; mrs CNTPCT_EL0`, patched
+//! at module load (the kernel's alternatives, as for its own code) into
+//! `nop; mrs CNTPCTSS_EL0` on CPUs with FEAT_ECV, whose self-synchronised
+//! counter needs no ISB. One thing differs: the kernel then adds
+//! `arch_counter_enforce_ordering()`, a fake address dependency that keeps
+//! later loads from being satisfied before the counter is read. It exists
+//! for readers that load memory that must be at least as new as the
+//! counter value (the vDSO's and timekeeping's sequence counts). The
+//! module has none: every value read is stored (a data dependency orders
+//! the store after the read), and the one comparison against another
+//! stamp (a file's interval since its reset) saturates at zero. Leaving it
+//! out saves three instructions a read, six an exit round trip.
 
 #[cfg(CONFIG_ARM_ARCH_TIMER_OOL_WORKAROUND)]
 use kernel::bindings;
@@ -25,11 +40,39 @@ pub(crate) const NAME: &str = "arm64 generic counter (arch_timer_read_counter)";
 #[inline(always)]
 pub(crate) fn now() -> u64 {
     let v: u64;
-    // SAFETY: reads the physical counter, which a kernel booted at EL2 may
-    // always read; the ISB keeps the read from happening early, as
-    // `arch_timer_read_counter()` does.
+    // SAFETY: reads the physical counter, which a kernel that can run KVM
+    // may always read (`arch_timer_read_counter()` reads it too). The ISB
+    // keeps the read from happening before earlier instructions; CNTPCTSS
+    // (S3_3_C14_C0_5) is its self-synchronised form. The alternative is an
+    // `alt_instr` entry (arch/arm64/include/asm/alternative.h) that the
+    // module loader applies, as `ALTERNATIVE()` emits it in C: the
+    // replacement goes to subsection 1 of the same section, and the `.org`
+    // lines fail the build unless both sides have the same length.
     unsafe {
-        core::arch::asm!("isb", "mrs {v}, cntpct_el0", v = out(reg) v, options(nostack, preserves_flags));
+        core::arch::asm!(
+            "661:",
+            "isb",
+            "mrs {v}, cntpct_el0",
+            "662:",
+            ".pushsection .altinstructions, \"a\"",
+            ".word 661b - .",
+            ".word 663f - .",
+            ".hword {ecv}",
+            ".byte 662b - 661b",
+            ".byte 664f - 663f",
+            ".popsection",
+            ".subsection 1",
+            "663:",
+            "nop",
+            "mrs {v}, S3_3_C14_C0_5",
+            "664:",
+            ".org . - (664b - 663b) + (662b - 661b)",
+            ".org . - (662b - 661b) + (664b - 663b)",
+            ".previous",
+            v = out(reg) v,
+            ecv = const kernel::bindings::ARM64_HAS_ECV,
+            options(nostack, preserves_flags),
+        );
     }
     v
 }
