@@ -9,7 +9,10 @@
 
 use super::exit_type::ExitType::{self, *};
 
-/// `ARM_EXCEPTION_*` exit codes (arch/arm64/include/asm/kvm_asm.h).
+/// `ARM_EXCEPTION_*` exit codes (arch/arm64/include/asm/kvm_asm.h). These
+/// and the syndrome constants below are copied from C: the sys layer
+/// checks them against the kernel's bindings at compile time
+/// (rust/sys/kvm_abi.rs).
 pub(crate) const ARM_EXCEPTION_IRQ: u32 = 0;
 pub(crate) const ARM_EXCEPTION_EL1_SERROR: u32 = 1;
 pub(crate) const ARM_EXCEPTION_TRAP: u32 = 2;
@@ -17,41 +20,79 @@ pub(crate) const ARM_EXCEPTION_IL: u32 = 3;
 /// `HVC_STUB_ERR`: EL2 was reset to the hyp stub under the guest.
 pub(crate) const ARM_EXCEPTION_HYP_GONE: u32 = 0xbadca11;
 /// Set in the exit code when an SError was pending at exit.
-pub(crate) const ARM_EXIT_WITH_SERROR: u32 = 1 << 31;
+pub(crate) const ARM_EXIT_WITH_SERROR_BIT: u32 = 31;
+pub(crate) const ARM_EXIT_WITH_SERROR: u32 = 1 << ARM_EXIT_WITH_SERROR_BIT;
 
-const ESR_EC_SHIFT: u32 = 26;
+/// Where the exception class sits in the syndrome (ESR_ELx_EC_SHIFT).
+pub(crate) const ESR_EC_SHIFT: u32 = 26;
+/// Its width in bits (ESR_ELx_EC_WIDTH).
+pub(crate) const ESR_EC_WIDTH: u32 = 6;
+
+/// The exception classes KVM handles (`ESR_ELx_EC_*`,
+/// arch/arm64/include/asm/esr.h).
+pub(crate) mod ec {
+    pub(crate) const WFX: u8 = 0x01;
+    pub(crate) const CP15_32: u8 = 0x03;
+    pub(crate) const CP15_64: u8 = 0x04;
+    pub(crate) const CP14_MR: u8 = 0x05;
+    pub(crate) const CP14_LS: u8 = 0x06;
+    pub(crate) const FP_ASIMD: u8 = 0x07;
+    pub(crate) const CP10_ID: u8 = 0x08;
+    pub(crate) const PAC: u8 = 0x09;
+    pub(crate) const CP14_64: u8 = 0x0c;
+    pub(crate) const HVC32: u8 = 0x12;
+    pub(crate) const SMC32: u8 = 0x13;
+    pub(crate) const SVC64: u8 = 0x15;
+    pub(crate) const HVC64: u8 = 0x16;
+    pub(crate) const SMC64: u8 = 0x17;
+    pub(crate) const SYS64: u8 = 0x18;
+    pub(crate) const SVE: u8 = 0x19;
+    pub(crate) const ERET: u8 = 0x1a;
+    pub(crate) const IABT_LOW: u8 = 0x20;
+    pub(crate) const DABT_LOW: u8 = 0x24;
+    pub(crate) const BREAKPT_LOW: u8 = 0x30;
+    pub(crate) const SOFTSTP_LOW: u8 = 0x32;
+    pub(crate) const WATCHPT_LOW: u8 = 0x34;
+    pub(crate) const BKPT32: u8 = 0x38;
+    pub(crate) const BRK64: u8 = 0x3c;
+}
 
 /// Row of a trap by its exception class, mirroring KVM's
 /// `arm_exit_handlers[]`: a class KVM has no handler for is UNKNOWN.
-const BY_EXCEPTION_CLASS: [ExitType; 64] = {
-    let mut t = [Unknown; 64];
-    t[0x01] = Wfx;
-    t[0x03] = Cp15_32;
-    t[0x04] = Cp15_64;
-    t[0x05] = Cp14Mr;
-    t[0x06] = Cp14Ls;
-    t[0x07] = FpAsimd;
-    t[0x08] = Cp10Id;
-    t[0x09] = Pac;
-    t[0x0c] = Cp14_64;
-    t[0x12] = Hvc32;
-    t[0x13] = Smc32;
-    t[0x15] = Svc64;
-    t[0x16] = Hvc64;
-    t[0x17] = Smc64;
-    t[0x18] = Sys64;
-    t[0x19] = Sve;
-    t[0x1a] = Eret;
-    t[0x20] = IabtLow;
-    t[0x24] = DabtLow;
-    // Breakpoint, software step, watchpoint, BKPT (A32), BRK (A64).
-    t[0x30] = Debug;
-    t[0x32] = Debug;
-    t[0x34] = Debug;
-    t[0x38] = Debug;
-    t[0x3c] = Debug;
+const BY_EXCEPTION_CLASS: [ExitType; 1 << ESR_EC_WIDTH] = {
+    let mut t = [Unknown; 1 << ESR_EC_WIDTH];
+    t[ec::WFX as usize] = Wfx;
+    t[ec::CP15_32 as usize] = Cp15_32;
+    t[ec::CP15_64 as usize] = Cp15_64;
+    t[ec::CP14_MR as usize] = Cp14Mr;
+    t[ec::CP14_LS as usize] = Cp14Ls;
+    t[ec::FP_ASIMD as usize] = FpAsimd;
+    t[ec::CP10_ID as usize] = Cp10Id;
+    t[ec::PAC as usize] = Pac;
+    t[ec::CP14_64 as usize] = Cp14_64;
+    t[ec::HVC32 as usize] = Hvc32;
+    t[ec::SMC32 as usize] = Smc32;
+    t[ec::SVC64 as usize] = Svc64;
+    t[ec::HVC64 as usize] = Hvc64;
+    t[ec::SMC64 as usize] = Smc64;
+    t[ec::SYS64 as usize] = Sys64;
+    t[ec::SVE as usize] = Sve;
+    t[ec::ERET as usize] = Eret;
+    t[ec::IABT_LOW as usize] = IabtLow;
+    t[ec::DABT_LOW as usize] = DabtLow;
+    t[ec::BREAKPT_LOW as usize] = Debug;
+    t[ec::SOFTSTP_LOW as usize] = Debug;
+    t[ec::WATCHPT_LOW as usize] = Debug;
+    t[ec::BKPT32 as usize] = Debug;
+    t[ec::BRK64 as usize] = Debug;
     t
 };
+
+/// The exception class field of a syndrome.
+#[inline(always)]
+fn exception_class(esr: u64) -> usize {
+    ((esr >> ESR_EC_SHIFT) & ((1 << ESR_EC_WIDTH) - 1)) as usize
+}
 
 /// The first class of an exit, known right after the world switch.
 ///
@@ -62,7 +103,7 @@ const BY_EXCEPTION_CLASS: [ExitType; 64] = {
 pub(crate) fn classify(exit_code: u32, esr: u64) -> ExitType {
     // The common case first: a trap (without the SError flag).
     if exit_code == ARM_EXCEPTION_TRAP {
-        return BY_EXCEPTION_CLASS[((esr >> ESR_EC_SHIFT) & 0x3f) as usize];
+        return BY_EXCEPTION_CLASS[exception_class(esr)];
     }
     if exit_code & ARM_EXIT_WITH_SERROR != 0 {
         return SError;
@@ -70,7 +111,7 @@ pub(crate) fn classify(exit_code: u32, esr: u64) -> ExitType {
     match exit_code {
         ARM_EXCEPTION_IRQ => Interrupt,
         ARM_EXCEPTION_EL1_SERROR => SError,
-        ARM_EXCEPTION_TRAP => BY_EXCEPTION_CLASS[((esr >> ESR_EC_SHIFT) & 0x3f) as usize],
+        ARM_EXCEPTION_TRAP => BY_EXCEPTION_CLASS[exception_class(esr)],
         ARM_EXCEPTION_IL => Il,
         ARM_EXCEPTION_HYP_GONE => HypGone,
         _ => Unknown,
