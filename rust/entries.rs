@@ -14,6 +14,7 @@ use crate::pure::recorder::VcpuRecorder;
 use crate::sys::clock;
 use crate::sys::debugfs::Files;
 use crate::sys::kvm::{RunningVcpu, Vcpu, VmId, VmName};
+use core::ffi::c_void;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use kernel::{bindings, init::Zeroable, new_mutex, prelude::*, sync::Mutex};
@@ -80,7 +81,16 @@ impl VcpuEntry {
     /// The entry linked to `vcpu`, if any: the per-event lookup.
     #[inline(always)]
     pub(crate) fn of(vcpu: &Vcpu) -> Option<&VcpuEntry> {
-        let p = vcpu.exit_timing().load(Ordering::Acquire);
+        Self::linked(vcpu, |link| link.load(Ordering::Acquire))
+    }
+
+    /// The entry `op` finds in `vcpu`'s link.
+    #[inline(always)]
+    fn linked<'a>(
+        vcpu: &'a Vcpu,
+        op: impl FnOnce(&AtomicPtr<c_void>) -> *mut c_void,
+    ) -> Option<&'a VcpuEntry> {
+        let p = op(vcpu.exit_timing());
         // SAFETY: a non-null link points to an entry, which is freed only
         // after it was unlinked (by `detach`, or when the vCPU is
         // destroyed) and every probe that could have read the link
@@ -123,11 +133,9 @@ impl VcpuEntry {
         vcpu: &'a Vcpu,
         _links: &mut VcpuLinks,
     ) -> Option<&'a VcpuEntry> {
-        let p = vcpu
-            .exit_timing()
-            .swap(core::ptr::null_mut(), Ordering::AcqRel);
-        // SAFETY: as in `of`.
-        let e = unsafe { p.cast::<VcpuEntry>().as_ref() }?;
+        let e = Self::linked(vcpu, |link| {
+            link.swap(core::ptr::null_mut(), Ordering::AcqRel)
+        })?;
         // The recorder's one writer now: the vCPU's thread is done with it,
         // and `stop` takes `_links` too.
         e.recorder.on_destroy();
