@@ -8,10 +8,17 @@ pub(crate) mod root;
 pub(crate) mod vcpu;
 pub(crate) mod vm;
 
+use crate::profiler::TreeFiles;
 use crate::pure::exit_type::ExitType;
 use crate::pure::histogram::BUCKETS;
 use crate::pure::table::RowSummary;
 use kernel::{init::Zeroable, prelude::*};
+
+/// The files each VM and vCPU gets.
+pub(crate) const TREE: TreeFiles = TreeFiles {
+    vm: vm::FILES,
+    vcpu: vcpu::FILES,
+};
 
 /// Working memory of one read, too large for the kernel stack.
 struct Scratch {

@@ -12,11 +12,10 @@
 //!   host (host/core);
 //! - `sys/`: typed wrappers over the kernel's C API, where nearly all
 //!   `unsafe` lives;
-//! - the module itself: the profiler's lifecycle and control
-//!   (`profiler.rs`), the pool probes use and the worker that keeps the
-//!   debugfs tree (`profiler/`), the probes (`probes.rs`), the per-vCPU and
-//!   per-VM objects (`entries.rs`, `registry.rs`) and the files
-//!   (`files/`).
+//! - the module itself: the profiler split by context (`profiler.rs`:
+//!   lifecycle and control; `profiler/`: the probes, the pool they use, the
+//!   worker that keeps the debugfs tree), the per-vCPU and per-VM objects
+//!   (`entries.rs`, `registry.rs`) and the files (`files/`).
 
 use kernel::{prelude::*, sync::Arc};
 
@@ -25,7 +24,6 @@ mod sys;
 
 mod entries;
 mod files;
-mod probes;
 mod profiler;
 mod registry;
 
@@ -62,7 +60,7 @@ struct RootFiles {
 
 impl kernel::Module for KvmExitTiming {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let profiler = Profiler::new()?;
+        let profiler = Profiler::new(&files::TREE)?;
         if let Err(e) = profiler.start() {
             profiler.shutdown();
             return Err(e);

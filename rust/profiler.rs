@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The profiler: its lifecycle (start, unload) and the control commands
-//! (enable, disable, reset). The probes' data and the worker are the
-//! tree's (`profiler/tree.rs`, `profiler/pool.rs`).
+//! The profiler, split by the context each part runs in:
+//! - here, its lifecycle (start, unload) and the control commands
+//!   (enable, disable, reset), in process context;
+//! - `probes.rs` and `pool.rs`: the probes and their data, the pool, in
+//!   probe context (preemption disabled, nothing that sleeps);
+//! - `tree.rs`: the work item that keeps the pool filled and the debugfs
+//!   tree in step with VMs and vCPUs.
 
 mod pool;
+mod probes;
 mod tree;
 
-pub(crate) use pool::Pool;
-pub(crate) use tree::Tree;
+pub(crate) use tree::{Tree, TreeFiles};
 
-use crate::probes;
 use crate::pure::table::{self, Clock};
 use crate::sys::clock;
 use crate::sys::memory::kmalloc_bytes;
@@ -42,7 +45,8 @@ pub(crate) struct Profiler {
 impl Profiler {
     /// A profiler with its debugfs root and a filled pool, not yet
     /// attached to any tracepoint.
-    pub(crate) fn new() -> Result<Arc<Profiler>> {
+    /// `files` are those each VM and vCPU gets.
+    pub(crate) fn new(files: &'static TreeFiles) -> Result<Arc<Profiler>> {
         let hz = clock::frequency();
         if hz == 0 {
             pr_err!("the arm64 counter reports a frequency of 0\n");
@@ -53,7 +57,7 @@ impl Profiler {
             destroy: None,
             timing: None,
         };
-        let tree = Tree::new()?;
+        let tree = Tree::new(files)?;
         Arc::pin_init(
             pin_init!(Profiler {
                 tree,

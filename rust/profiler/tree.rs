@@ -15,11 +15,11 @@
 
 use super::pool::{Pool, POOL_BASE};
 use crate::entries::{Status, VcpuEntry, VmEntry};
-use crate::files;
 use crate::pure::table::Memory;
 use crate::pure::text_buf::TextBuf;
 use crate::registry::{Registry, VmSlot};
 use crate::sys::clock;
+use crate::sys::debugfs::FileSpec;
 use crate::sys::debugfs::{self, Dir, Files};
 use crate::sys::kvm::{self, VmId, VmName};
 use crate::sys::workqueue::flush;
@@ -46,6 +46,7 @@ pub(crate) struct Tree {
     work: Work<Tree>,
     /// The module's debugfs directory.
     root: Dir,
+    files: &'static TreeFiles,
     /// Unloading: the worker is not queued any more, and does nothing.
     shutting_down: AtomicBool,
     alloc_failures: AtomicU64,
@@ -64,6 +65,12 @@ impl WorkItem for Tree {
     }
 }
 
+/// The files each VM and vCPU gets.
+pub(crate) struct TreeFiles {
+    pub(crate) vm: [FileSpec<VmEntry>; 2],
+    pub(crate) vcpu: [FileSpec<VcpuEntry>; 2],
+}
+
 /// The counters of the control file that the tree keeps.
 pub(crate) struct Figures {
     pub(crate) live_vms: u64,
@@ -77,8 +84,8 @@ pub(crate) struct Figures {
 }
 
 impl Tree {
-    /// The debugfs root and a filled pool.
-    pub(crate) fn new() -> Result<Arc<Tree>> {
+    /// The debugfs root and a filled pool; VMs and vCPUs will get `files`.
+    pub(crate) fn new(files: &'static TreeFiles) -> Result<Arc<Tree>> {
         let root = Dir::root(c_str!("kvm_exit_timing")).inspect_err(|e| {
             pr_err!(
                 "cannot create /sys/kernel/debug/kvm_exit_timing (error {}): is debugfs enabled?\n",
@@ -93,6 +100,7 @@ impl Tree {
                 registry <- new_mutex!(registry, "Tree::registry"),
                 work <- new_work!("kvm_exit_timing::worker"),
                 root,
+                files,
                 shutting_down: AtomicBool::new(false),
                 alloc_failures: AtomicU64::new(0),
                 debugfs_failures: AtomicU64::new(0),
@@ -200,7 +208,7 @@ impl Tree {
         }
         e.set_vm_name(Some(&vm.vm().name));
         let dir = vcpu_dir(vm.dir.as_ref(), e.vcpu_id());
-        let (node, made) = Files::new(dir.as_ref(), e, files::vcpu::FILES);
+        let (node, made) = Files::new(dir.as_ref(), e, self.files.vcpu);
         self.count_debugfs(made);
         // If the vCPU died meanwhile, the next retire takes it.
         node.get().make_live();
@@ -215,7 +223,7 @@ impl Tree {
         if dir.is_err() {
             self.count_debugfs(Err(ENOENT));
         }
-        let (files, made) = Files::new(dir.as_ref().ok(), vm, files::vm::FILES);
+        let (files, made) = Files::new(dir.as_ref().ok(), vm, self.files.vm);
         if dir.is_ok() {
             self.count_debugfs(made);
         }

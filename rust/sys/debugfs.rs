@@ -126,6 +126,14 @@ pub(crate) struct FileSpec<T: 'static> {
     pub(crate) ops: &'static FileOps<T>,
 }
 
+impl<T> Clone for FileSpec<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for FileSpec<T> {}
+
 /// `N` files in one directory on the datum `owner` holds. Dropping them
 /// removes the files (waiting for reads and writes in flight), then drops
 /// the datum, then lets go of the directory.

@@ -8,8 +8,9 @@
 //! thread, which makes them the recorder's one writer; the destruction
 //! probe runs after that thread is done with the vCPU.
 
+use super::pool::Pool;
+use super::tree::Tree;
 use crate::entries::VcpuEntry;
-use crate::profiler::{Pool, Tree};
 use crate::pure::classify::seen;
 use crate::sys::clock;
 use crate::sys::kvm::{RunningVcpu, Vcpu};
