@@ -19,9 +19,8 @@ use crate::pure::table::Memory;
 use crate::pure::text_buf::TextBuf;
 use crate::registry::{Registry, VmSlot};
 use crate::sys::clock;
-use crate::sys::debugfs::FileSpec;
-use crate::sys::debugfs::{self, Dir, Files};
-use crate::sys::kvm::{self, VmId, VmName};
+use crate::sys::debugfs::{self, Dir, FileSpec, Files};
+use crate::sys::kvm;
 use crate::sys::workqueue::flush;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -191,38 +190,36 @@ impl Tree {
     }
 
     fn place_one(&self, reg: &mut Registry, e: VBox<VcpuEntry>) -> Result<(), VBox<VcpuEntry>> {
-        let id = e.vm();
-        if reg.vm_for(id).is_none() {
-            let name = e
-                .vm_name()
-                .unwrap_or_else(|| kvm::fallback_name(reg.vms_seen()));
-            if self.new_vm(reg, id, name).is_err() {
-                return Err(e);
-            }
-        }
-        let Some(vm) = reg.vm_for(id) else {
-            return Err(e);
+        let Some(vm) = reg.vm_for(e.vm()) else {
+            return self.new_vm(reg, e);
         };
         if vm.vm().reserve_vcpu().is_err() {
             return Err(e);
         }
-        e.set_vm_name(Some(&vm.vm().name));
-        let dir = vcpu_dir(vm.dir.as_ref(), e.vcpu_id());
-        let (node, made) = Files::new(dir.as_ref(), e, self.files.vcpu);
-        self.count_debugfs(made);
-        // If the vCPU died meanwhile, the next retire takes it.
-        node.get().make_live();
-        vm.vm().add_vcpu(node);
+        self.add_vcpu(vm.vm(), vm.dir.as_ref(), e);
         Ok(())
     }
 
-    fn new_vm(&self, reg: &mut Registry, id: VmId, name: VmName) -> Result {
-        reg.reserve_vm()?;
-        let vm = KBox::pin_init(VmEntry::new(id, name), GFP_KERNEL)?;
+    /// Places `first` in a new VM. The VM's files appear with it in place:
+    /// a VM's summary never covers no vCPU.
+    fn new_vm(&self, reg: &mut Registry, first: VBox<VcpuEntry>) -> Result<(), VBox<VcpuEntry>> {
+        let name = first
+            .vm_name()
+            .unwrap_or_else(|| kvm::fallback_name(reg.vms_seen()));
+        let made = reg.reserve_vm().and_then(|()| {
+            let vm = KBox::pin_init(VmEntry::new(first.vm(), name), GFP_KERNEL)?;
+            vm.reserve_vcpu()?;
+            Ok(vm)
+        });
+        let vm = match made {
+            Ok(vm) => vm,
+            Err(_) => return Err(first),
+        };
         let dir = debugfs::name(&vm.name).and_then(|name| self.root.subdir(name));
         if dir.is_err() {
             self.count_debugfs(Err(ENOENT));
         }
+        self.add_vcpu(&vm, dir.as_ref().ok(), first);
         let (files, made) = Files::new(dir.as_ref().ok(), vm, self.files.vm);
         if dir.is_ok() {
             self.count_debugfs(made);
@@ -232,6 +229,18 @@ impl Tree {
             files,
         });
         Ok(())
+    }
+
+    /// Adds `e` to `vm`, whose vCPU list has room for it, with its files in
+    /// `vm_dir`.
+    fn add_vcpu(&self, vm: &VmEntry, vm_dir: Option<&Dir>, e: VBox<VcpuEntry>) {
+        e.set_vm_name(Some(&vm.name));
+        let dir = vcpu_dir(vm_dir, e.vcpu_id());
+        let (node, made) = Files::new(dir.as_ref(), e, self.files.vcpu);
+        self.count_debugfs(made);
+        // If the vCPU died meanwhile, the next retire takes it.
+        node.get().make_live();
+        vm.add_vcpu(node);
     }
 
     fn count_debugfs(&self, made: Result) {
