@@ -5,8 +5,9 @@
 # and run one guest job (see guest/init).
 #
 # Usage: run-guest.sh --kernel Image --initrd cpio [options]
-#   --job check|debug|stress|lockdown|demo|bench|upstream-all|shell
-#                             what /init does (default: check)
+#   --job NAME                what the guest's /init does: a job of
+#                             guest/jobs/ (check, debug, stress, lockdown,
+#                             demo, bench, upstream-all, shell; default: check)
 #   --cpu max|cortex-a72      emulated CPU (default: max)
 #   --gic 3|2                 GIC version (default: 3)
 #   --nvhe                    force nVHE KVM (kvm-arm.mode=nvhe)
@@ -51,7 +52,9 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case "$job" in check|debug|stress|lockdown|demo|bench|upstream-all|shell) ;; *) echo "bad --job '$job'" >&2; usage ;; esac
+case "$job" in ''|*[!a-z0-9-]*) job=/ ;; esac # a name, not a path
+[ -f "$KET_ROOT/guest/jobs/$job.sh" ] ||
+	{ echo "bad --job '$job' (known: $(cd "$KET_ROOT/guest/jobs" && ls | sed 's/\.sh$//' | xargs))" >&2; usage; }
 case "$cpu" in max|cortex-a72) ;; *) echo "bad --cpu '$cpu' (max or cortex-a72)" >&2; usage ;; esac
 case "$gic" in 2|3) ;; *) echo "bad --gic '$gic' (2 or 3)" >&2; usage ;; esac
 [[ "$smp" =~ ^[1-8]$ ]] || { echo "bad --smp '$smp' (1..8)" >&2; usage; }
