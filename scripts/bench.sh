@@ -17,6 +17,7 @@
 #   KET_BENCH_R       timed passes, after one warm-up (default: 7)
 #   KET_BENCH_READS   VMS,VCPUS for the read-cost figures (default: 8,4)
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 hosts=${KET_BENCH_HOSTS:-ls2080 modern}
@@ -30,18 +31,14 @@ for h in $hosts; do
 	ket_host_args "$h" >/dev/null || ket_die "KET_BENCH_HOSTS: unknown host '$h' (known: $KET_HOSTS)"
 done
 
-"$KET_ROOT/scripts/setup.sh"
-kpatched=$("$KET_ROOT/scripts/build-kernel.sh" bench)
-kbase=$("$KET_ROOT/scripts/build-kernel.sh" bench-unpatched)
-ko=$(KET_VARIANT=bench "$KET_ROOT/scripts/build-module.sh")
-tests=$("$KET_ROOT/scripts/build-selftests.sh" "$kpatched")
-run=$KET_CACHE/runs/bench-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$run"
-# The module is built in the checkout for whichever kernel came last:
-# keep this one's copy.
-cp "$ko" "$run/kvm_exit_timing.ko"
-"$KET_ROOT/scripts/make-initramfs.sh" "$kpatched" "$tests" "$run/kvm_exit_timing.ko" "$run/patched.cpio"
-"$KET_ROOT/scripts/make-initramfs.sh" "$kbase" "$tests" none "$run/unpatched.cpio"
+ket_setup
+run=$(ket_run_dir bench)
+# Both kernels boot the same selftest programs, built against the
+# patched tree.
+ket_build_guest bench "$run/patched.cpio"
+kpatched=$KET_BUILT_KDIR
+ket_build_guest bench-unpatched "$run/unpatched.cpio" "$KET_BUILT_TESTS"
+kbase=$KET_BUILT_KDIR
 
 ket_log "host: cargo benchmark of the pure per-exit record path"
 host_bench=$(cd "$KET_ROOT" && cargo test --locked --release -q -p kvm-exit-timing-core bench_ -- \

@@ -17,6 +17,7 @@
 # on the modern host unless KET_CONFIGS says otherwise, and no upstream
 # tests.
 set -uo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 mode=${KET_MODE:-check}
@@ -44,14 +45,12 @@ finish() {
 	[ "$fail" -eq 0 ]
 	exit
 }
-# A step that everything after it needs: on failure, stop here.
-need() { # name cmd...
-	local name=$1
-	shift
-	if "$@"; then point ok "$name"; else point fail "$name"; finish; fi
+# Every step of the build chain (scripts/lib.sh) is a test point.
+ket_step_done() { # rc name
+	if [ "$1" -eq 0 ]; then point ok "$2"; else point fail "$2"; fi
 }
 
-need "set-up (scripts/setup.sh)" "$KET_ROOT/scripts/setup.sh"
+ket_setup || finish
 
 # Host: the module's pure code under cargo, and formatting.
 ket_log "host: cargo test (pure module code)"
@@ -69,24 +68,14 @@ else
 	point fail "host: rustfmt --check (run rustfmt --edition 2021 on the .rs files)"
 fi
 
-# Builds: a kernel variant and the guest that boots it, the module,
-# selftests and initramfs ($run/initramfs-<variant>.cpio). Sets built_kdir;
-# returns non-zero if a step failed.
-run=$KET_CACHE/runs/$mode-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$run"
-build_variant() { # variant
-	local ko tests
-	built_kdir=$("$KET_ROOT/scripts/build-kernel.sh" "$1") && point ok "build: patched 6.12 kernel ($1)" ||
-		{ point fail "build: patched 6.12 kernel ($1)"; return 1; }
-	ko=$(KDIR='' KET_VARIANT=$1 "$KET_ROOT/scripts/build-module.sh") && point ok "build: kvm_exit_timing.ko ($1)" ||
-		{ point fail "build: kvm_exit_timing.ko ($1)"; return 1; }
-	tests=$("$KET_ROOT/scripts/build-selftests.sh" "$built_kdir") && point ok "build: kselftests, in-tree KVM + ours ($1)" ||
-		{ point fail "build: kselftests ($1)"; return 1; }
-	"$KET_ROOT/scripts/make-initramfs.sh" "$built_kdir" "$tests" "$ko" "$run/initramfs-$1.cpio" &&
-		point ok "build: initramfs ($1)" || { point fail "build: initramfs ($1)"; return 1; }
-}
-build_variant $variant || finish
-kdir=$built_kdir
+# Builds: the kernel variant, the module, selftests and the initramfs
+# $run/initramfs-<variant>.cpio that the configurations of this variant
+# share.
+run=$(ket_run_dir "$mode")
+declare -A kdirs # kernel tree of each variant built
+ket_build_guest "$variant" "$run/initramfs-$variant.cpio" || finish
+kdir=$KET_BUILT_KDIR
+kdirs[$variant]=$kdir
 
 ket_log "patches: checkpatch.pl --strict"
 series=$KET_ROOT/patches/6.12/series
@@ -101,26 +90,37 @@ for p in "$KET_ROOT"/patches/6.12/*.patch; do
 	fi
 done
 
-# Each host configuration runs the job; one more boot of the modern host
-# checks the module under lockdown=confidentiality. The debug
-# configuration first builds its kernel and guest.
-for cfg in $configs lockdown; do
-	cfg_kdir=$kdir cfg_variant=$variant
-	if [ "$cfg" = lockdown ]; then
-		args="$(ket_host_args modern) --job lockdown"
-	elif [ "$cfg" = debug ] && [ "$mode" = check ]; then
+# The arguments of run-guest.sh for a configuration, in cfg_args; the
+# kernel variant it boots in cfg_variant, built first if it is not this
+# mode's.
+cfg_setup() { # cfg
+	cfg_variant=$variant
+	case "$1" in
+	lockdown) cfg_args="$(ket_host_args modern) --job lockdown" ;;
+	debug)
+		[ "$mode" = check ] || { cfg_host_job "$1"; return; }
 		cfg_variant=debug
-		build_variant debug || continue
-		cfg_kdir=$built_kdir
-		args="$(ket_host_args modern) --job debug"
-	else
-		args=$(ket_host_args "$cfg") || { point fail "unknown configuration '$cfg' in KET_CONFIGS"; continue; }
-		args+=" --job $job"
-		[ "$mode" = stress ] && args+=" --timeout 7200"
-	fi
-	# shellcheck disable=SC2086 # args holds words
-	"$KET_ROOT/scripts/run-guest.sh" --label "$cfg" $args \
-		--kernel "$cfg_kdir/arch/arm64/boot/Image" --initrd "$run/initramfs-$cfg_variant.cpio" --out "$run/$cfg"
+		ket_build_guest debug "$run/initramfs-debug.cpio" || return 1
+		kdirs[debug]=$KET_BUILT_KDIR
+		cfg_args="$(ket_host_args modern) --job debug"
+		;;
+	*) cfg_host_job "$1" ;;
+	esac
+}
+cfg_host_job() { # host
+	cfg_args=$(ket_host_args "$1") || { point fail "unknown configuration '$1' in KET_CONFIGS"; return 1; }
+	cfg_args+=" --job $job"
+	[ "$mode" = stress ] && cfg_args+=" --timeout 7200"
+	return 0
+}
+
+# Each host configuration runs the job; one more boot of the modern host
+# checks the module under lockdown=confidentiality.
+for cfg in $configs lockdown; do
+	cfg_setup "$cfg" || continue
+	# shellcheck disable=SC2086 # cfg_args holds words
+	"$KET_ROOT/scripts/run-guest.sh" --label "$cfg" $cfg_args \
+		--kernel "${kdirs[$cfg_variant]}/arch/arm64/boot/Image" --initrd "$run/initramfs-$cfg_variant.cpio" --out "$run/$cfg"
 	rc=$?
 	if [ ! -s "$run/$cfg/results.txt" ] || ! grep -q '^ket-result: ' "$run/$cfg/results.txt"; then
 		point fail "guest [$cfg]: no result (exit $rc); see $run/$cfg/serial.log"
