@@ -5,14 +5,16 @@
 # benchmark kernels (patched and unpatched, no debug checks), boots each
 # benchmark host under QEMU with -icount shift=0,sleep=off (1 ns of
 # virtual time per instruction) and runs selftests/tools/exit_bench in
-# five configurations:
-#   1 unpatched kernel          2 patched kernel, module not loaded
-#   3 module loaded             4 tracefs events kvm:kvm_entry + kvm:kvm_exit
-#   5 module and tracefs events
+# five scenarios:
+#   unpatched        the unpatched kernel
+#   patched          the patched kernel, module not loaded
+#   module           the module loaded
+#   tracefs          the tracefs events kvm:kvm_entry + kvm:kvm_exit
+#   module+tracefs   both
 # then prints one table per host (see BENCHMARKS.md for the method).
 #
 # Environment:
-#   KET_BENCH_HOSTS   host configurations (default: "ls2080 modern")
+#   KET_BENCH_HOSTS   hosts of the bed (default: "ls2080 modern")
 #   KET_BENCH_N       round trips per pass (default: 2000)
 #   KET_BENCH_R       timed passes, after one warm-up (default: 7)
 #   KET_BENCH_READS   VMS,VCPUS for the read-cost figures (default: 8,4)
@@ -51,12 +53,12 @@ for h in $hosts; do
 	common=(--job bench --icount --timeout 3600)
 	# shellcheck disable=SC2086 # args holds words
 	"$KET_ROOT/scripts/run-guest.sh" "${common[@]}" --label "$h-unpatched" $args \
-		--append "ket.bench_n=$n ket.bench_r=$r ket.bench_configs=1" \
+		--append "ket.bench_n=$n ket.bench_r=$r ket.bench_scenarios=unpatched" \
 		--kernel "$kbase/arch/arm64/boot/Image" --initrd "$run/unpatched.cpio" --out "$run/$h-unpatched" ||
 		ket_die "benchmark run failed on $h (unpatched kernel); see $run/$h-unpatched"
 	# shellcheck disable=SC2086
 	"$KET_ROOT/scripts/run-guest.sh" "${common[@]}" --label "$h-patched" $args \
-		--append "ket.bench_n=$n ket.bench_r=$r ket.bench_configs=2,3,4,5 ket.bench_reads=$reads" \
+		--append "ket.bench_n=$n ket.bench_r=$r ket.bench_scenarios=patched,module,tracefs,module+tracefs ket.bench_reads=$reads" \
 		--kernel "$kpatched/arch/arm64/boot/Image" --initrd "$run/patched.cpio" --out "$run/$h-patched" ||
 		ket_die "benchmark run failed on $h (patched kernel); see $run/$h-patched"
 done

@@ -2,28 +2,37 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: everything, from a fresh machine. Host tests, patch style,
-# kernel + module + selftests builds, then the guest test job on each host
-# configuration of the bed. Ends with "N passed, N failed, N skipped" and
+# kernel + module + selftests builds, then the guest test job in one boot
+# of each host of the bed. Ends with "N passed, N failed, N skipped" and
 # exits non-zero on any failure.
 #
-# A last configuration, debug, boots the debug kernel (KASAN, kmemleak,
-# UBSAN, lockdep, fault injection) on the modern host and runs our tests
-# at their quick counts without the upstream ones. KET_CONFIGS limits the
-# configurations (default: the three hosts and debug), e.g.
-#   KET_CONFIGS=modern make check
+# A boot is one run of the bed: a host booting a kernel variant with a
+# guest job. The boots of make check: modern, ls2080 and gicv2 (each host
+# with the test kernel and the check job); debug, the modern host booting
+# the debug kernel (KASAN, kmemleak, UBSAN, lockdep, fault injection) to
+# run our tests at their quick counts without the upstream ones; and
+# always a last one, lockdown. KET_BOOTS limits them (default: the three
+# hosts and debug), e.g.
+#   KET_BOOTS=modern make check
 #
 # make stress is this script with KET_MODE=stress: the debug kernel
 # instead of the test kernel, the reliability tests at their full counts,
-# on the modern host unless KET_CONFIGS says otherwise, and no upstream
+# on the modern host unless KET_BOOTS says otherwise, and no upstream
 # tests.
 set -uo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
+# KET_CONFIGS was KET_BOOTS's name until "config" came to mean only
+# kernel config fragments.
+if [ -n "${KET_CONFIGS:-}" ] && [ -z "${KET_BOOTS:-}" ]; then
+	ket_warn "KET_CONFIGS is now called KET_BOOTS; taking KET_BOOTS=\"$KET_CONFIGS\""
+	KET_BOOTS=$KET_CONFIGS
+fi
 mode=${KET_MODE:-check}
 case "$mode" in
-check) variant=test job=check configs=${KET_CONFIGS:-$KET_HOSTS debug} ;;
-stress) variant=debug job=stress configs=${KET_CONFIGS:-modern} ;;
+check) variant=test job=check boots=${KET_BOOTS:-$KET_HOSTS debug} ;;
+stress) variant=debug job=stress boots=${KET_BOOTS:-modern} ;;
 *) ket_die "KET_MODE must be check or stress (not '$mode')" ;;
 esac
 
@@ -69,8 +78,7 @@ else
 fi
 
 # Builds: the kernel variant, the module, selftests and the initramfs
-# $run/initramfs-<variant>.cpio that the configurations of this variant
-# share.
+# $run/initramfs-<variant>.cpio that the boots of this variant share.
 run=$(ket_run_dir "$mode")
 declare -A kdirs # kernel tree of each variant built
 ket_build_guest "$variant" "$run/initramfs-$variant.cpio" || finish
@@ -90,51 +98,50 @@ for p in "$KET_ROOT"/patches/6.12/*.patch; do
 	fi
 done
 
-# The arguments of run-guest.sh for a configuration, in cfg_args; the
-# kernel variant it boots in cfg_variant, built first if it is not this
-# mode's.
-cfg_setup() { # cfg
-	cfg_variant=$variant
+# The arguments of run-guest.sh for a boot, in boot_args; the kernel
+# variant it boots in boot_variant, built first if it is not this mode's.
+boot_setup() { # boot
+	boot_variant=$variant
 	case "$1" in
-	lockdown) cfg_args="$(ket_host_args modern) --job lockdown" ;;
+	lockdown) boot_args="$(ket_host_args modern) --job lockdown" ;;
 	debug)
-		[ "$mode" = check ] || { cfg_host_job "$1"; return; }
-		cfg_variant=debug
+		[ "$mode" = check ] || { boot_host_job "$1"; return; }
+		boot_variant=debug
 		ket_build_guest debug "$run/initramfs-debug.cpio" || return 1
 		kdirs[debug]=$KET_BUILT_KDIR
-		cfg_args="$(ket_host_args modern) --job debug"
+		boot_args="$(ket_host_args modern) --job debug"
 		;;
-	*) cfg_host_job "$1" ;;
+	*) boot_host_job "$1" ;;
 	esac
 }
-cfg_host_job() { # host
-	cfg_args=$(ket_host_args "$1") || { point fail "unknown configuration '$1' in KET_CONFIGS"; return 1; }
-	cfg_args+=" --job $job"
-	[ "$mode" = stress ] && cfg_args+=" --timeout 7200"
+boot_host_job() { # host
+	boot_args=$(ket_host_args "$1") || { point fail "unknown boot '$1' in KET_BOOTS"; return 1; }
+	boot_args+=" --job $job"
+	[ "$mode" = stress ] && boot_args+=" --timeout 7200"
 	return 0
 }
 
-# Each host configuration runs the job; one more boot of the modern host
-# checks the module under lockdown=confidentiality.
-for cfg in $configs lockdown; do
-	cfg_setup "$cfg" || continue
-	# shellcheck disable=SC2086 # cfg_args holds words
-	"$KET_ROOT/scripts/run-guest.sh" --label "$cfg" $cfg_args \
-		--kernel "${kdirs[$cfg_variant]}/arch/arm64/boot/Image" --initrd "$run/initramfs-$cfg_variant.cpio" --out "$run/$cfg"
+# Each boot runs its job; a last boot of the modern host checks the
+# module under lockdown=confidentiality.
+for boot in $boots lockdown; do
+	boot_setup "$boot" || continue
+	# shellcheck disable=SC2086 # boot_args holds words
+	"$KET_ROOT/scripts/run-guest.sh" --label "$boot" $boot_args \
+		--kernel "${kdirs[$boot_variant]}/arch/arm64/boot/Image" --initrd "$run/initramfs-$boot_variant.cpio" --out "$run/$boot"
 	rc=$?
-	if [ ! -s "$run/$cfg/results.txt" ] || ! grep -q '^ket-result: ' "$run/$cfg/results.txt"; then
-		point fail "guest [$cfg]: no result (exit $rc); see $run/$cfg/serial.log"
+	if [ ! -s "$run/$boot/results.txt" ] || ! grep -q '^ket-result: ' "$run/$boot/results.txt"; then
+		point fail "guest [$boot]: no result (exit $rc); see $run/$boot/serial.log"
 		continue
 	fi
 	# Our tests' own TAP points count one by one (nested as "# ok N ..."
-	# between "# <cfg>: running <test>" and the test's own line); the
+	# between "# <boot>: running <test>" and the test's own line); the
 	# test's line then only adds a failure if the program itself failed
 	# after its points (a crash, a timeout). Upstream tests count as one.
 	test='' nested=0
 	while IFS= read -r line; do
 		case "$line" in
-		"# $cfg: running "*)
-			test=${line#"# $cfg: running "}
+		"# $boot: running "*)
+			test=${line#"# $boot: running "}
 			nested=0
 			continue
 			;;
@@ -144,9 +151,9 @@ for cfg in $configs lockdown; do
 			sub=${line#"# "}
 			name="$test: ${sub#* [0-9]* }"
 			case "$sub" in
-			"ok "*"# SKIP"*) name="$test: ${sub#*# SKIP }"; point skip "guest [$cfg] $name" ;;
-			"ok "*) point ok "guest [$cfg] $name" ;;
-			*) point fail "guest [$cfg] $name" ;;
+			"ok "*"# SKIP"*) name="$test: ${sub#*# SKIP }"; point skip "guest [$boot] $name" ;;
+			"ok "*) point ok "guest [$boot] $name" ;;
+			*) point fail "guest [$boot] $name" ;;
 			esac
 			continue
 			;;
@@ -155,15 +162,15 @@ for cfg in $configs lockdown; do
 		esac
 		name=${line#* [0-9]* }
 		case "$line" in
-		"ok "*"# SKIP"*) [ $nested -gt 0 ] || point skip "guest [$cfg] ${name%% # SKIP*}" ;;
-		"ok "*) [ $nested -gt 0 ] || point ok "guest [$cfg] $name" ;;
-		"not ok "*) point fail "guest [$cfg] $name" ;;
+		"ok "*"# SKIP"*) [ $nested -gt 0 ] || point skip "guest [$boot] ${name%% # SKIP*}" ;;
+		"ok "*) [ $nested -gt 0 ] || point ok "guest [$boot] $name" ;;
+		"not ok "*) point fail "guest [$boot] $name" ;;
 		esac
 		test='' nested=0
-	done <"$run/$cfg/results.txt"
-	grep -qx 'ket-result: exit=0' "$run/$cfg/results.txt" ||
-		grep -qE '^not ok ' "$run/$cfg/results.txt" ||
-		point fail "guest [$cfg]: guest reported failure without a failing test point"
+	done <"$run/$boot/results.txt"
+	grep -qx 'ket-result: exit=0' "$run/$boot/results.txt" ||
+		grep -qE '^not ok ' "$run/$boot/results.txt" ||
+		point fail "guest [$boot]: guest reported failure without a failing test point"
 done
 ket_log "guest logs and results: $run"
 finish

@@ -18,7 +18,7 @@
 #   --mem SIZE                memory (default: 2G)
 #   --timeout S               give up after S seconds (default: 1200)
 #   --test-timeout S          upstream-all: per-test limit (default: 120)
-#   --label NAME              names this configuration in TAP and logs
+#   --label NAME              names this boot in TAP and logs
 #   --out DIR                 where serial.log and results go (default: a new temp dir)
 #
 # Exit status: the guest's own (0 pass, 1 fail), read from the results
