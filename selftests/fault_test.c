@@ -27,13 +27,13 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
 #define FAILSLAB	"/sys/kernel/debug/failslab"
 #define FAIL_PAGE	"/sys/kernel/debug/fail_page_alloc"
 #define KMEMLEAK	"/sys/kernel/debug/kmemleak"
-#define CONTROL		KET_DEBUGFS_ROOT "/control"
 #define NR_VCPUS	8
 
 static const char *const injectors[] = { FAILSLAB, FAIL_PAGE };
@@ -250,14 +250,6 @@ static void module_range(uint64_t *start, uint64_t *end)
 	TEST_ASSERT(*start, "no address for %s in /proc/modules", KET_MODULE_NAME);
 }
 
-static void run_sync(struct kvm_vcpu *vcpu)
-{
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
-}
-
 /* Reads @path whole; 0, or the errno of the failed read. */
 static int read_errno(const char *path)
 {
@@ -295,12 +287,12 @@ static void test_runtime(void)
 	arm(false, start, end, 0, -1);
 	vm = vm_create_with_vcpus(NR_VCPUS, guest_code, vcpus);
 	for (i = 0; i < NR_VCPUS; i++)
-		run_sync(vcpus[i]);
+		ket_run_to_sync(vcpus[i], 0);
 	usleep(100000);
 	for (i = 0; i < NR_VCPUS; i++)
-		run_sync(vcpus[i]);
+		ket_run_to_sync(vcpus[i], 0);
 	for (i = 0; i < 20; i++) {
-		err = read_errno(i & 1 ? KET_DEBUGFS_ROOT "/summary" : CONTROL);
+		err = read_errno(i & 1 ? KET_SUMMARY : KET_CONTROL);
 		enomem += err == ENOMEM;
 		other += err && err != ENOMEM;
 	}
@@ -314,10 +306,10 @@ static void test_runtime(void)
 
 	/* Failures over: every vCPU attaches at its next event. */
 	for (i = 0; i < NR_VCPUS; i++)
-		run_sync(vcpus[i]);
+		ket_run_to_sync(vcpus[i], 0);
 	ket_vm_dir(vm, dir, sizeof(dir));
 	for (i = 0; i < NR_VCPUS; i++) {
-		run_sync(vcpus[i]);
+		ket_run_to_sync(vcpus[i], 0);
 		snprintf(path, sizeof(path), "%s/vcpu%d/stats", dir, i);
 		if (ket_wait_for(path, 10) && !ket_read_table(path, &t) &&
 		    t.rows[ket_type("HVC64")].count >= 10)
@@ -328,8 +320,8 @@ static void test_runtime(void)
 	kvm_vm_free(vm);
 
 	vm = vm_create_with_one_vcpu(&fresh, guest_code);
-	run_sync(fresh);
-	run_sync(fresh);
+	ket_run_to_sync(fresh, 0);
+	ket_run_to_sync(fresh, 0);
 	vcpu_run_complete_io(fresh);
 	ket_vcpu_table(vm, 0, &t);
 	ksft_test_result(ket_kvm_stats_match(fresh, &t),
@@ -371,7 +363,7 @@ int main(int argc, char *argv[])
 	ksft_print_header();
 	if (access(FAILSLAB "/require-start", W_OK) || access(FAIL_PAGE "/require-start", W_OK))
 		ksft_exit_skip("needs failslab, fail_page_alloc and their stack filter\n");
-	TEST_ASSERT(!ket_module_loaded(), "the module must not be loaded at the start");
+	ket_require_unloaded();
 	TEST_ASSERT(points > 0 && points < 100000, "points: 1..99999");
 	ksft_set_plan(7);
 	test_load(points);

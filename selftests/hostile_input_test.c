@@ -29,10 +29,10 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
-#define CONTROL		KET_DEBUGFS_ROOT "/control"
 #define MAX_WRITE	16		/* rust/command.rs MAX_WRITE */
 #define HUGE		(64 << 10)
 #define below(n)	(rnd() % (n))
@@ -61,35 +61,16 @@ static const char *const words[] = { "reset", "enable", "disable", "1" };
  * each guest's memory. */
 static char *data;
 static char *guard;		/* a PROT_NONE page */
-static uint64_t hvcs, rng;
+static uint64_t rng;
 static struct kvm_vm *vms[2];
 static struct kvm_vcpu *vcpus[2];
 static uint64_t want_hvc[2];	/* the HVC64 count each VM's table must show */
 static char vm_reset[192];	/* vms[0]'s reset file */
 
-static void guest_code(void)
-{
-	struct arm_smccc_res res;
-	uint64_t i;
-
-	for (;;) {
-		GUEST_SYNC(0);
-		for (i = 0; i < READ_ONCE(hvcs); i++)
-			smccc_hvc(PSCI_0_2_FN_PSCI_VERSION, 0, 0, 0, 0, 0, 0, 0, &res);
-	}
-}
-
 /* VM @v makes @n HVCs, @timed unless timing is disabled. */
 static void run_hvcs(int v, uint64_t n, bool timed)
 {
-	struct ucall uc;
-
-	hvcs = n;
-	sync_global_to_guest(vms[v], hvcs);
-	vcpu_run(vcpus[v]);
-	if (get_ucall(vcpus[v], &uc) == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
-	TEST_ASSERT_EQ(uc.cmd, UCALL_SYNC);
+	ket_run_hvcs(vms[v], vcpus[v], n);
 	want_hvc[v] += timed ? n : 0;
 }
 
@@ -115,24 +96,19 @@ static bool counts_ok(const char *when)
 
 static bool state_is(const char *want)
 {
-	char *text = ket_slurp(CONTROL, NULL), line[32];
-	bool ok;
+	char state[32];
 
-	TEST_ASSERT(text, "cannot read " CONTROL);
-	snprintf(line, sizeof(line), "\nstate: %s\n", want);
-	ok = strstr(text, line);
-	free(text);
-	return ok;
+	ket_control_text("state", state, sizeof(state));
+	return !strcmp(state, want);
 }
 
 /* Also at exit: never leave timing disabled, whatever failed. */
 static void enable(void)
 {
-	int fd = open(CONTROL, O_WRONLY);
+	int ret = ket_control_write("enable");
 
-	if (fd >= 0 && write(fd, "enable", 6) != 6)
-		ksft_print_msg("  writing enable to control: %s\n", strerror(errno));
-	close(fd);
+	if (ret)
+		ksft_print_msg("  writing enable to control: %s\n", strerror(-ret));
 }
 
 static uint64_t rnd(void)	/* splitmix64 */
@@ -314,7 +290,7 @@ static bool check_effect(enum cmd cmd)
 
 static void feed(bool control, int n)
 {
-	const char *path = control ? CONTROL : vm_reset, *name = control ? "control" : "reset";
+	const char *path = control ? KET_CONTROL : vm_reset, *name = control ? "control" : "reset";
 	uint64_t tried[NR_CATS] = {}, got[NR_CATS][NR_E] = {}, total[NR_E] = {};
 	int i, e, ret, want, mismatches = 0, broken = 0;
 	struct input in;
@@ -385,7 +361,7 @@ int main(int argc, char **argv)
 
 	TEST_ASSERT(state_is("enabled"), "timing is not enabled before the test");
 	for (v = 0; v < 2; v++) {
-		vms[v] = vm_create_with_one_vcpu(&vcpus[v], guest_code);
+		vms[v] = vm_create_with_one_vcpu(&vcpus[v], ket_guest_hvcs_on_demand);
 		run_hvcs(v, 0, true);
 		run_hvcs(v, 20 + v, true);
 	}

@@ -35,10 +35,10 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
-#define CONTROL		KET_DEBUGFS_ROOT "/control"
 #define HVCS		8
 #define CHECK_EVERY	10
 #define READERS		2
@@ -208,16 +208,6 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static void run_to_sync(struct kvm_vcpu *vcpu)
-{
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
-	TEST_ASSERT_EQ(uc.cmd, UCALL_SYNC);
-}
-
 /* Each vCPU's table against KVM's stats; the VM's vCPUs are at their sync. */
 static bool check_vm(struct kvm_vm *vm, struct kvm_vcpu **vcpus, int nr)
 {
@@ -297,7 +287,7 @@ int main(int argc, char *argv[])
 		nr = 1 + i % 2;
 		vm = vm_create_with_vcpus(nr, guest_code, vcpus);
 		for (e = 0; e < nr; e++)
-			run_to_sync(vcpus[e]);
+			ket_run_to_sync(vcpus[e], 0);
 		if (check) {
 			checked++;
 			matched += check_vm(vm, vcpus, nr) && !stale;

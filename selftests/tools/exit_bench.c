@@ -47,10 +47,9 @@
 #include "arch_timer.h"
 #include "ucall_common.h"
 #include "ket_gic.h"
+#include "ket_run.h"
 #include "ket_vm.h"
 
-/* Unbacked: MMIO this program's KVM_RUN loop completes. */
-#define MMIO_GPA	0xa0000000ULL
 #define PING_INTID	1
 #define STOP_INTID	2
 #define MAX_REPEATS	101
@@ -110,7 +109,7 @@ static uint64_t guest_op_once(enum op op)
 		(void)ket_gic_dist_read();
 		break;
 	case OP_MMIO_USER:
-		(void)readl((volatile void *)MMIO_GPA);
+		(void)readl((volatile void *)KET_MMIO_GPA);
 		break;
 	case OP_SGI:
 		ket_gic_send_sgi(1, PING_INTID);
@@ -179,35 +178,9 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-/* Runs the vCPU to its next ucall, completing MMIO at MMIO_GPA. */
-static uint64_t run_to_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
-{
-	struct kvm_run *run = vcpu->run;
-
-	for (;;) {
-		vcpu_run(vcpu);
-		if (run->exit_reason == KVM_EXIT_MMIO && run->mmio.phys_addr == MMIO_GPA) {
-			memset(run->mmio.data, 0, sizeof(run->mmio.data));
-			continue;
-		}
-		switch (get_ucall(vcpu, uc)) {
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(*uc);
-			break;
-		case UCALL_NONE:
-			TEST_FAIL("unexpected exit %s", exit_reason_str(run->exit_reason));
-			break;
-		default:
-			return uc->cmd;
-		}
-	}
-}
-
 static void *run_ponger(void *vcpu)
 {
-	struct ucall uc;
-
-	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_DONE);
+	ket_run_to(vcpu, UCALL_DONE);
 	return NULL;
 }
 
@@ -240,7 +213,7 @@ static void run_bench(const struct bench *b, uint64_t n, int repeats)
 	if (b->gic)
 		ket_vgic_setup(vm, nr);
 	if (b->op == OP_MMIO_USER)
-		virt_map(vm, MMIO_GPA, MMIO_GPA, 1);
+		virt_map(vm, KET_MMIO_GPA, KET_MMIO_GPA, 1);
 	guest_op = b->op;
 	guest_n = n;
 	guest_passes = repeats + 1;
@@ -253,11 +226,11 @@ static void run_bench(const struct bench *b, uint64_t n, int repeats)
 	if (nr == 2)
 		pthread_create(&ponger, NULL, run_ponger, vcpus[1]);
 	for (pass = 0; pass <= repeats; pass++) {
-		TEST_ASSERT_EQ(run_to_ucall(vcpus[0], &uc), UCALL_SYNC);
+		TEST_ASSERT_EQ(ket_run_to_ucall(vcpus[0], &uc), UCALL_SYNC);
 		if (pass > 0)
 			v[pass - 1] = uc.args[1] * 10000000000ULL / hz / n;
 	}
-	TEST_ASSERT_EQ(run_to_ucall(vcpus[0], &uc), UCALL_DONE);
+	ket_run_to(vcpus[0], UCALL_DONE);
 	if (nr == 2)
 		pthread_join(ponger, NULL);
 	kvm_vm_free(vm);
@@ -314,7 +287,6 @@ static void run_reads(int nr_vms, int nr_vcpus, int r)
 	struct kvm_vcpu *vcpus[KVM_MAX_VCPUS];
 	struct kvm_vm *vms[64];
 	char dir[256], path[300], line[256];
-	struct ucall uc;
 	FILE *f;
 	int i, j;
 
@@ -324,7 +296,7 @@ static void run_reads(int nr_vms, int nr_vcpus, int r)
 	for (i = 0; i < nr_vms; i++) {
 		vms[i] = vm_create_with_vcpus(nr_vcpus, guest_few_exits, vcpus);
 		for (j = 0; j < nr_vcpus; j++)
-			TEST_ASSERT_EQ(run_to_ucall(vcpus[j], &uc), UCALL_DONE);
+			ket_run_to(vcpus[j], UCALL_DONE);
 	}
 	/* Each vCPU's directory is made by a work item: wait for the last. */
 	ket_vm_dir(vms[nr_vms - 1], dir, sizeof(dir));
