@@ -10,9 +10,9 @@
  * failures stop, every vCPU is timed again and a fresh VM's table matches
  * KVM's binary stats exactly.
  *
- * Usage: fault_test [points]   load attempts, each failing one allocation
- *                              further into the load (default 24; make
- *                              stress passes 400)
+ * Usage: fault_test [-n loads]   load attempts, each failing one
+ *                                allocation further into the load
+ *                                (default 24; make stress runs 400)
  *
  * Needs a kernel with CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC and
  * CONFIG_FAULT_INJECTION_STACKTRACE_FILTER (skips otherwise), root, and
@@ -27,6 +27,7 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_opt.h"
 #include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
@@ -356,17 +357,22 @@ static void test_leaks(void)
 	free(report);
 }
 
+static const char usage[] =
+	"usage: %1$s [-n loads] [-h]\n"
+	"  -n: module loads, each failing one allocation further in, 1..99999 (default 24)\n"
+	"  -h: this help\n";
+
 int main(int argc, char *argv[])
 {
-	int points = argc > 1 ? atoi(argv[1]) : 24;
+	int loads;
 
+	loads = ket_size_opt(argc, argv, 'n', 24, 1, 99999, usage);
 	ksft_print_header();
 	if (access(FAILSLAB "/require-start", W_OK) || access(FAIL_PAGE "/require-start", W_OK))
 		ksft_exit_skip("needs failslab, fail_page_alloc and their stack filter\n");
 	ket_require_unloaded();
-	TEST_ASSERT(points > 0 && points < 100000, "points: 1..99999");
 	ksft_set_plan(7);
-	test_load(points);
+	test_load(loads);
 	test_probe_registration();
 	test_runtime();
 	test_leaks();

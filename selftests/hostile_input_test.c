@@ -14,8 +14,9 @@
  * accepted writes must do what the ABI says: reset empties both VMs, a
  * VM's reset only its own, disable stops timing, enable resumes it.
  *
- * Usage: hostile_input_test [N [seed]], N per file (default 500). Needs
- * root and no other VM running; loads the module if needed.
+ * Usage: hostile_input_test [-n inputs] [-r seed], inputs per file
+ * (default 500), the generator's seed (default: from the time and pid).
+ * Needs root and no other VM running; loads the module if needed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,7 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_opt.h"
 #include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
@@ -339,20 +341,40 @@ static void feed(bool control, int n)
 			 name, n, total[E_OK], mismatches, broken);
 }
 
+static const char usage[] =
+	"usage: %1$s [-n inputs] [-r seed] [-h]\n"
+	"  -n: inputs written to each file, 12..1000000 (default 500)\n"
+	"  -r: seed of the inputs' generator (default: from the time and pid)\n"
+	"  -h: this help\n";
+
 int main(int argc, char **argv)
 {
-	int n = argc > 1 ? atoi(argv[1]) : 500, v;
 	long page = sysconf(_SC_PAGESIZE);
+	int n = 500, v, opt;
 	char dir[128], *map;
 
-	rng = argc > 2 ? strtoull(argv[2], NULL, 0) : (uint64_t)time(NULL) ^ getpid();
+	rng = (uint64_t)time(NULL) ^ getpid();
+	while ((opt = getopt(argc, argv, "hn:r:")) != -1) {
+		switch (opt) {
+		case 'n':
+			n = ket_opt_num(opt, optarg, NR_CATS, 1000000);
+			break;
+		case 'r':
+			rng = ket_opt_num(opt, optarg, 0, UINT64_MAX);
+			break;
+		case 'h':
+			ket_usage(usage, KSFT_PASS);
+		default:
+			ket_usage(usage, KSFT_FAIL);
+		}
+	}
+	ket_no_operands(argc, argv, usage);
 	data = malloc(HUGE);
 	TEST_ASSERT(data, "out of memory");
 	ksft_print_header();
-	TEST_ASSERT(n >= NR_CATS, "usage: %s [N >= %d [seed]]", argv[0], NR_CATS);
 	ket_require_module();
 	ksft_set_plan(2);
-	ksft_print_msg("seed %lu (rerun: %s %d %lu)\n", rng, argv[0], n, rng);
+	ksft_print_msg("seed %lu (rerun: %s -n %d -r %lu)\n", rng, argv[0], n, rng);
 	atexit(enable);
 
 	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

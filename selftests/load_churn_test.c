@@ -10,7 +10,7 @@
  * afterwards: the storm vCPUs' tables fit KVM's exit counts since the last
  * load, and a VM created then matches KVM's binary stats.
  *
- * Usage: load_churn_test [cycles]   (default 20)
+ * Usage: load_churn_test [-n cycles]   (default 20)
  * Needs root and debugfs; the module must not be loaded at the start.
  */
 #define _GNU_SOURCE
@@ -28,6 +28,7 @@
 #include "ucall_common.h"
 #include "ket_gic.h"
 #include "ket_module.h"
+#include "ket_opt.h"
 #include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
@@ -308,9 +309,14 @@ static bool all_progress(const uint64_t *before, int cycle)
 	return true;
 }
 
+static const char usage[] =
+	"usage: %1$s [-n cycles] [-h]\n"
+	"  -n: load/unload cycles, 1..100000 (default 20)\n"
+	"  -h: this help\n";
+
 int main(int argc, char *argv[])
 {
-	uint64_t cycles = 20, refused = 0, smin = UINT64_MAX, smax = 0, read_ok, reset_ok;
+	uint64_t cycles, refused = 0, smin = UINT64_MAX, smax = 0, read_ok, reset_ok;
 	uint64_t k0[NR_VCPUS], k1[NR_VCPUS], k2, n, before[NR_VCPUS], unexpected = 0, late = 0;
 	pthread_t helpers[READERS + 1];
 	struct kvm_vm *fresh_vm;
@@ -318,10 +324,8 @@ int main(int argc, char *argv[])
 	int i, ret = 0, done, hvc = ket_type("HVC64");
 	bool progress = true, fits = true, match = true;
 
-	if (argc > 1)
-		cycles = strtoull(argv[1], NULL, 0);
+	cycles = ket_size_opt(argc, argv, 'n', 20, 1, 100000, usage);
 	ksft_print_header();
-	TEST_ASSERT(cycles >= 1 && cycles <= 100000, "cycles must be 1..100000, got '%s'", argv[1]);
 	ket_require_unloaded();
 	ksft_set_plan(6);
 

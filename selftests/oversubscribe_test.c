@@ -18,7 +18,7 @@
  *   (d) every vCPU was preempted inside KVM_RUN, never for longer in all
  *       than the run lasted.
  *
- * Usage: oversubscribe_test [seconds]   (default 3)
+ * Usage: oversubscribe_test [-s seconds]   (default 3)
  * Needs root, CPUs 0 and 1, and the module (loaded if it is not).
  */
 #define _GNU_SOURCE
@@ -34,6 +34,7 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_opt.h"
 #include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
@@ -175,10 +176,15 @@ static bool tables_match(struct ket_table *tables)
 	return ok;
 }
 
+static const char usage[] =
+	"usage: %1$s [-s seconds] [-h]\n"
+	"  -s: how long the vCPUs run, 1..3600 (default 3)\n"
+	"  -h: this help\n";
+
 int main(int argc, char *argv[])
 {
 	static struct ket_table tables[NR_VCPUS];
-	uint64_t seconds = 3, unpaired0, unpaired1, no_state0, no_state1, t0, t1;
+	uint64_t seconds, unpaired0, unpaired1, no_state0, no_state1, t0, t1;
 	uint64_t wall_ticks, lost_ticks, lost = 0, sum = 0, cmin = UINT64_MAX, cmax = 0, longest = 0;
 	uint64_t smin = UINT64_MAX, smax = 0;
 	struct sched_param sp = { .sched_priority = 0 };
@@ -188,10 +194,8 @@ int main(int argc, char *argv[])
 	pthread_attr_t attr;
 	double ratio;
 
-	if (argc > 1)
-		seconds = strtoull(argv[1], NULL, 0);
+	seconds = ket_size_opt(argc, argv, 's', 3, 1, 3600, usage);
 	ksft_print_header();
-	TEST_ASSERT(seconds >= 1 && seconds <= 3600, "seconds must be 1..3600, got '%s'", argv[1]);
 	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	TEST_REQUIRE(ncpus >= HOST_CPUS);
 	ket_require_module();

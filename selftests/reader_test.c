@@ -14,7 +14,7 @@
  * histograms; every row read must be one that could exist (check_row(),
  * check_hist()), and no count goes back from one read to the next.
  *
- * Usage: reader_test [seconds], Part B's length (default 3). Needs root
+ * Usage: reader_test [-s seconds], Part B's length (default 3). Needs root
  * and no other VM running; loads the module if needed.
  */
 #define _GNU_SOURCE
@@ -31,6 +31,7 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_opt.h"
 #include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
@@ -414,12 +415,17 @@ static void part_b(int seconds)
 	kvm_vm_free(vm);
 }
 
+static const char usage[] =
+	"usage: %1$s [-s seconds] [-h]\n"
+	"  -s: how long readers race with running vCPUs (part B), 1..3600 (default 3)\n"
+	"  -h: this help\n";
+
 int main(int argc, char **argv)
 {
-	int seconds = argc > 1 ? atoi(argv[1]) : 3;
+	int seconds;
 
+	seconds = ket_size_opt(argc, argv, 's', 3, 1, 3600, usage);
 	ksft_print_header();
-	TEST_ASSERT(seconds > 0, "usage: %s [seconds]", argv[0]);
 	ket_require_module();
 	big = calloc(BIG + 1, 1);	/* NUL-terminated for same()'s messages */
 	TEST_ASSERT(big, "out of memory");

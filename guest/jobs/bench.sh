@@ -50,8 +50,7 @@ job_main() {
 	for s in $(echo "$scenarios" | tr , ' '); do
 		scenario_on "$s" || { say "# bench: scenario $s: set-up failed"; failed=1; continue; }
 		bench_run "$s" /ket/tools/exit_bench -n "$n" -r "$r"
-		# shellcheck disable=SC2046 # VMS,VCPUS as two arguments
-		[ "$s" = module ] && [ -n "$reads" ] && bench_run "$s" /ket/tools/exit_bench --reads $(echo "$reads" | tr , ' ')
+		[ "$s" = module ] && [ -n "$reads" ] && bench_run "$s" /ket/tools/exit_bench -t "$reads"
 		scenario_off "$s" || failed=1
 	done
 	kernel_log_clean || failed=1

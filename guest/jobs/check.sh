@@ -24,16 +24,16 @@ bench_smoke() {
 # the module unloaded.
 UNLOADED_TESTS="module_lifecycle_test load_churn_test fault_test"
 
-# The argument that sets a reliability test's size: quick in make check,
+# The option that sets a reliability test's size: quick in make check,
 # full (the counts Documentation/reliability.rst reports) in make stress.
-scale_arg() { # test quick|full
+scale_args() { # test quick|full
 	case "$1:$2" in
-	load_churn_test:quick) echo 10 ;;     load_churn_test:full) echo 200 ;;
-	fault_test:quick) echo 24 ;;          fault_test:full) echo 400 ;;
-	vm_churn_test:quick) echo 50 ;;       vm_churn_test:full) echo 2000 ;;
-	oversubscribe_test:quick) echo 3 ;;   oversubscribe_test:full) echo 60 ;;
-	hostile_input_test:quick) echo 500 ;; hostile_input_test:full) echo 10000 ;;
-	reader_test:quick) echo 3 ;;          reader_test:full) echo 60 ;;
+	load_churn_test:quick) echo "-n 10" ;;      load_churn_test:full) echo "-n 200" ;;
+	fault_test:quick) echo "-n 24" ;;           fault_test:full) echo "-n 400" ;;
+	vm_churn_test:quick) echo "-n 50" ;;        vm_churn_test:full) echo "-n 2000" ;;
+	oversubscribe_test:quick) echo "-s 3" ;;    oversubscribe_test:full) echo "-s 60" ;;
+	hostile_input_test:quick) echo "-n 500" ;;  hostile_input_test:full) echo "-n 10000" ;;
+	reader_test:quick) echo "-s 3" ;;           reader_test:full) echo "-s 60" ;;
 	esac
 }
 
@@ -74,8 +74,8 @@ run_check() { # quick|full upstream|no-upstream
 	check_point "KVM available (/dev/kvm)" test -c /dev/kvm
 	for name in $UNLOADED_TESTS; do
 		[ -x "/ket/tests/$name" ] || continue
-		# shellcheck disable=SC2046 # no argument at all if none
-		run_test "$name" $limit "/ket/tests/$name" $(scale_arg "$name" "$scale")
+		# shellcheck disable=SC2046 # an option and its value, or nothing
+		run_test "$name" $limit "/ket/tests/$name" $(scale_args "$name" "$scale")
 		# One that failed midway must not fail the next ones too.
 		[ -d /sys/module/kvm_exit_timing ] || continue
 		say "# $label: $name left the module loaded; unloading it"
@@ -89,7 +89,7 @@ run_check() { # quick|full upstream|no-upstream
 		name=$(basename "$t")
 		case " $UNLOADED_TESTS " in *" $name "*) continue ;; esac
 		# shellcheck disable=SC2046
-		run_test "$name" $limit "$t" $(scale_arg "$name" "$scale")
+		run_test "$name" $limit "$t" $(scale_args "$name" "$scale")
 	done
 	# The upstream regression list, with the module loaded.
 	[ "$upstream" = no-upstream ] || while read -r t limit; do

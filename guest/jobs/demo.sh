@@ -12,8 +12,8 @@ job_main() {
 	say "\$ insmod kvm_exit_timing.ko"
 	load_module 2>&1 | tee -a "$RESULTS" || failed=1
 	dmesg | grep kvm_exit_timing | sed 's/^/  dmesg: /' | tee -a "$RESULTS"
-	say "\$ /ket/tools/exit_workload 2 200   (IPIs, GIC MMIO, timer interrupts in WFI, HVCs, ucalls)"
-	/ket/tools/exit_workload 2 200 2>&1 | grep -v '^Random seed' | tee -a "$RESULTS" || failed=1
+	say "\$ /ket/tools/exit_workload -v 2 -r 200   (IPIs, GIC MMIO, timer interrupts in WFI, HVCs, ucalls)"
+	/ket/tools/exit_workload -v 2 -r 200 2>&1 | grep -v '^Random seed' | tee -a "$RESULTS" || failed=1
 	for f in summary control; do
 		say ""
 		say "\$ cat /sys/kernel/debug/kvm_exit_timing/$f"

@@ -9,7 +9,7 @@
  * this VMM). When kvm_exit_timing is loaded, it prints the VM's tables
  * before it destroys the VM.
  *
- * Usage: exit_workload [vcpus [rounds]]   (default: 2 vCPUs, 200 rounds)
+ * Usage: exit_workload [-v vcpus] [-r rounds]   (default: 2 vCPUs, 200 rounds)
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -21,6 +21,7 @@
 #include "ucall_common.h"
 #include "ket_gic.h"
 #include "ket_module.h"
+#include "ket_opt.h"
 #include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
@@ -71,20 +72,35 @@ static void print_file(const char *path)
 	free(text);
 }
 
+static const char usage[] =
+	"usage: %1$s [-v vcpus] [-r rounds] [-h]\n"
+	"  -v: vCPUs of the VM, 1..8 (default 2)\n"
+	"  -r: rounds each vCPU makes, 1..1000000 (default 200)\n"
+	"  -h: this help\n";
+
 int main(int argc, char *argv[])
 {
 	struct kvm_vcpu *vcpus[MAX_VCPUS];
 	struct ket_vcpu_thread threads[MAX_VCPUS];
 	char dir[128], path[192];
 	struct kvm_vm *vm;
-	int i, gic;
+	int i, gic, opt;
 
-	if (argc > 1)
-		nr_vcpus = strtoull(argv[1], NULL, 0);
-	if (argc > 2)
-		rounds = strtoull(argv[2], NULL, 0);
-	TEST_ASSERT(nr_vcpus >= 1 && nr_vcpus <= MAX_VCPUS,
-		    "vcpus must be 1..%d, got '%s'", MAX_VCPUS, argv[1]);
+	while ((opt = getopt(argc, argv, "hv:r:")) != -1) {
+		switch (opt) {
+		case 'v':
+			nr_vcpus = ket_opt_num(opt, optarg, 1, MAX_VCPUS);
+			break;
+		case 'r':
+			rounds = ket_opt_num(opt, optarg, 1, 1000000);
+			break;
+		case 'h':
+			ket_usage(usage, KSFT_PASS);
+		default:
+			ket_usage(usage, KSFT_FAIL);
+		}
+	}
+	ket_no_operands(argc, argv, usage);
 
 	vm = vm_create_with_vcpus(nr_vcpus, guest_code, vcpus);
 	gic = ket_vgic_setup(vm, nr_vcpus);
