@@ -67,10 +67,11 @@ cargo_log=$(mktemp)
 (cd "$KET_ROOT" && cargo test --locked --workspace 2>&1) | tee "$cargo_log" | grep -E '^test |test result' >&2
 cargo_rc=${PIPESTATUS[0]}
 while read -r name result; do
-	[ "$result" = ok ] && point ok "host/cargo: $name" || point fail "host/cargo: $name"
+	if [ "$result" = ok ]; then point ok "host/cargo: $name"; else point fail "host/cargo: $name"; fi
 done < <(sed -n 's/^test \(.*\) \.\.\. \([a-zA-Z]*\)$/\1 \2/p' "$cargo_log")
 [ "$cargo_rc" -eq 0 ] || point fail "host/cargo test exit status $cargo_rc"
 rm -f "$cargo_log"
+# shellcheck disable=SC2046 # paths without spaces
 if (cd "$KET_ROOT" && rustfmt --edition 2021 --check $(git ls-files '*.rs') >/dev/null 2>&1); then
 	point ok "host: rustfmt --check"
 else
@@ -93,7 +94,7 @@ for p in "$KET_ROOT"/patches/6.12/*.patch; do
 	if out=$(perl "$kdir/scripts/checkpatch.pl" --strict --no-tree "$p" 2>&1); then
 		point ok "checkpatch --strict: $name"
 	else
-		echo "$out" | sed 's/^/    /'
+		printf '%s\n' "$out" | sed 's/^/    /' # indented: one line may hold many
 		point fail "checkpatch --strict: $name"
 	fi
 done

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables are for the scripts that source it
 # Shared settings and helpers for the test-bed scripts. Source it; do not run it.
 
 # Where this checkout lives.
@@ -129,6 +130,7 @@ ket_variant_patches() {
 # (the patches' paths in series order, so a reordered series counts too).
 ket_kernel_key() {
 	local variant=${1:-test}
+	# shellcheck disable=SC2046 # lists of paths without spaces
 	ket_hash "variant $variant" "$(ket_toolchain_id)" "$(ket_kbuild_args)" \
 		$(ket_variant_patches "$variant") \
 		$(ket_variant_fragments "$variant") \

@@ -19,6 +19,7 @@ busybox_bin() {
 	ver=$KET_BUSYBOX_PIN
 	if ! apt-cache madison busybox-static:arm64 2>/dev/null | grep -qF " $ver "; then
 		ver=$(apt-cache policy busybox-static:arm64 2>/dev/null | awk '/Candidate:/ { print $2 }')
+		# shellcheck disable=SC2015 # ket_die when either test fails
 		[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
 			ket_die "busybox-static:arm64 not known to apt; run scripts/setup.sh (it adds the arm64 architecture)"
 		ket_warn "busybox-static:arm64 $KET_BUSYBOX_PIN is gone from the archive; using $ver (untested)"
@@ -58,9 +59,11 @@ trap 'rm -f "$spec"' EXIT
 	echo "slink /bin/sh busybox 0777 0 0"
 	[ "$ko" = none ] || echo "file /ket/kvm_exit_timing.ko $ko 0644 0 0"
 	echo "file /ket/upstream.list $KET_ROOT/selftests/upstream.list 0644 0 0"
+	# shellcheck disable=SC2013 # the lists are words on one line
 	for t in $(sed -n 's/^TESTS := //p' "$KET_ROOT/selftests/Makefile"); do
 		echo "file /ket/tests/$t $tests/ket/$t 0755 0 0"
 	done
+	# shellcheck disable=SC2013
 	for t in $(sed -n 's/^TOOLS := //p' "$KET_ROOT/selftests/Makefile"); do
 		echo "file /ket/tools/$(basename "$t") $tests/ket/$t 0755 0 0"
 	done
