@@ -6,7 +6,7 @@
 #                     the cached test-bed kernel, set up and built if needed)
 #   make demo         the main job: boot a KVM host under QEMU, load the
 #                     module, run a guest workload, show what it measures
-#   make check        every test, on every host configuration of the bed
+#   make check        every test, on every host of the bed
 #   make bench        the overhead benchmark (see BENCHMARKS.md)
 #   make stress       the reliability tests at full counts on the debug kernel
 #   make setup        install the test bed's dependencies only

@@ -4,12 +4,15 @@
 
 Usage: bench-table.py HOST UNPATCHED_RESULTS PATCHED_RESULTS
 
-Lines read (from exit_bench, prefixed by guest/init):
-  config=C bench NAME n=N repeats=R ticks_hz=F min=T median=T
-  config=C read FILE bytes=B min=T median=T
-  config=C control memory...: V bytes
+Lines read (from exit_bench, prefixed by the guest's bench job with the
+scenario they ran in):
+  scenario=S bench NAME n=N repeats=R ticks_hz=F min=T median=T
+  scenario=S read FILE bytes=B min=T median=T
+  scenario=S control memory...: V bytes
 T is in tenths of a nanosecond of virtual time: under -icount shift=0,
 tenths of an instruction. The table shows medians, in instructions.
+Results of runs before the scenarios had names ("config=1" to "config=5",
+in the order of SCENARIOS) are read too.
 """
 import re
 import sys
@@ -28,7 +31,16 @@ WHAT = {
     "sgi": "SGI there and back: 2 SGI + 2 WFX exits, 2 wake-ups",
     "wfi_timer": "WFI woken by the timer: deadline to guest running",
 }
-LINE = re.compile(r"^config=(\d) (bench|read) (\S+) (.*)$")
+# The scenarios, in the table's order.
+SCENARIOS = ["unpatched", "patched", "module", "tracefs", "module+tracefs"]
+# A line's scenario: "scenario=NAME", or "config=N" of older runs.
+PREFIX = r"^(?:scenario=(?P<name>\S+)|config=(?P<number>[1-5])) "
+LINE = re.compile(PREFIX + r"(bench|read) (\S+) (.*)$")
+CONTROL = re.compile(PREFIX + r"control (\S+): (\d+)")
+
+
+def scenario(m):
+    return m.group("name") or SCENARIOS[int(m.group("number")) - 1]
 
 
 def parse(paths):
@@ -39,17 +51,17 @@ def parse(paths):
                 line = line.strip()
                 m = LINE.match(line)
                 if m:
-                    config, kind, name, rest = m.groups()
+                    kind, name, rest = m.groups()[2:]
                     fields = dict(kv.split("=", 1) for kv in rest.split() if "=" in kv)
                     med, lo = int(fields["median"]), int(fields["min"])
                     if kind == "bench":
-                        bench[(name, int(config))] = (med, lo)
+                        bench[(name, scenario(m))] = (med, lo)
                     else:
                         reads[name] = (med, lo, int(fields["bytes"]))
                     continue
-                m = re.match(r"^config=\d control (\S+): (\d+)", line)
+                m = CONTROL.match(line)
                 if m:
-                    control[m.group(1)] = int(m.group(2))
+                    control[m.group(3)] = int(m.group(4))
     return bench, reads, control
 
 
@@ -70,18 +82,18 @@ def main():
         sys.exit(__doc__)
     host, unpatched, patched = sys.argv[1:]
     bench, reads, control = parse([unpatched, patched])
-    names = [n for n in WHAT if any((n, c) in bench for c in range(1, 6))]
-    missing = [(n, c) for n in WHAT for c in range(1, 6) if (n, c) not in bench]
+    names = [n for n in WHAT if any((n, s) in bench for s in SCENARIOS)]
+    missing = [(n, s) for n in WHAT for s in SCENARIOS if (n, s) not in bench]
     print()
     print(f"### {HOSTS.get(host, host)}")
     print()
     print("Instructions per round trip (median of the passes; the run's results.txt files keep the minimum too):")
     print()
-    cols = ["benchmark", "(1) unpatched", "(2) patched", "(3) module", "(4) tracefs",
-            "(5) both", "(2) vs (1)", "(3) vs (2)", "(4) vs (2)", "(3)/(4) added"]
+    cols = ["benchmark"] + SCENARIOS + ["patched vs unpatched", "module vs patched",
+                                        "tracefs vs patched", "module/tracefs added"]
     rows = []
     for n in names:
-        v = [bench.get((n, c), (None, None))[0] for c in range(1, 6)]
+        v = [bench.get((n, s), (None, None))[0] for s in SCENARIOS]
         a3 = None if v[2] is None or v[1] is None else v[2] - v[1]
         a4 = None if v[3] is None or v[1] is None else v[3] - v[1]
         ratio = "-" if a3 is None or not a4 else f"{a3 / a4:.3f}"
@@ -113,7 +125,7 @@ def main():
                 print(f"- {k}: {v}")
     if missing:
         print()
-        print("MISSING: " + ", ".join(f"{n} in configuration {c}" for n, c in missing))
+        print("MISSING: " + ", ".join(f"{n} in scenario {s}" for n, s in missing))
         sys.exit(1)
 
 

@@ -5,18 +5,21 @@
 # benchmark kernels (patched and unpatched, no debug checks), boots each
 # benchmark host under QEMU with -icount shift=0,sleep=off (1 ns of
 # virtual time per instruction) and runs selftests/tools/exit_bench in
-# five configurations:
-#   1 unpatched kernel          2 patched kernel, module not loaded
-#   3 module loaded             4 tracefs events kvm:kvm_entry + kvm:kvm_exit
-#   5 module and tracefs events
+# five scenarios:
+#   unpatched        the unpatched kernel
+#   patched          the patched kernel, module not loaded
+#   module           the module loaded
+#   tracefs          the tracefs events kvm:kvm_entry + kvm:kvm_exit
+#   module+tracefs   both
 # then prints one table per host (see BENCHMARKS.md for the method).
 #
 # Environment:
-#   KET_BENCH_HOSTS   host configurations (default: "ls2080 modern")
+#   KET_BENCH_HOSTS   hosts of the bed (default: "ls2080 modern")
 #   KET_BENCH_N       round trips per pass (default: 2000)
 #   KET_BENCH_R       timed passes, after one warm-up (default: 7)
 #   KET_BENCH_READS   VMS,VCPUS for the read-cost figures (default: 8,4)
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 hosts=${KET_BENCH_HOSTS:-ls2080 modern}
@@ -30,18 +33,14 @@ for h in $hosts; do
 	ket_host_args "$h" >/dev/null || ket_die "KET_BENCH_HOSTS: unknown host '$h' (known: $KET_HOSTS)"
 done
 
-"$KET_ROOT/scripts/setup.sh"
-kpatched=$("$KET_ROOT/scripts/build-kernel.sh" bench)
-kbase=$("$KET_ROOT/scripts/build-kernel.sh" bench-unpatched)
-ko=$(KET_VARIANT=bench "$KET_ROOT/scripts/build-module.sh")
-tests=$("$KET_ROOT/scripts/build-selftests.sh" "$kpatched")
-run=$KET_CACHE/runs/bench-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$run"
-# The module is built in the checkout for whichever kernel came last:
-# keep this one's copy.
-cp "$ko" "$run/kvm_exit_timing.ko"
-"$KET_ROOT/scripts/make-initramfs.sh" "$kpatched" "$tests" "$run/kvm_exit_timing.ko" "$run/patched.cpio"
-"$KET_ROOT/scripts/make-initramfs.sh" "$kbase" "$tests" none "$run/unpatched.cpio"
+ket_setup
+run=$(ket_run_dir bench)
+# Both kernels boot the same selftest programs, built against the
+# patched tree.
+ket_build_guest bench "$run/patched.cpio"
+kpatched=$KET_BUILT_KDIR
+ket_build_guest bench-unpatched "$run/unpatched.cpio" "$KET_BUILT_TESTS"
+kbase=$KET_BUILT_KDIR
 
 ket_log "host: cargo benchmark of the pure per-exit record path"
 host_bench=$(cd "$KET_ROOT" && cargo test --locked --release -q -p kvm-exit-timing-core bench_ -- \
@@ -54,12 +53,12 @@ for h in $hosts; do
 	common=(--job bench --icount --timeout 3600)
 	# shellcheck disable=SC2086 # args holds words
 	"$KET_ROOT/scripts/run-guest.sh" "${common[@]}" --label "$h-unpatched" $args \
-		--append "ket.bench_n=$n ket.bench_r=$r ket.bench_configs=1" \
+		--append "ket.bench_n=$n ket.bench_r=$r ket.bench_scenarios=unpatched" \
 		--kernel "$kbase/arch/arm64/boot/Image" --initrd "$run/unpatched.cpio" --out "$run/$h-unpatched" ||
 		ket_die "benchmark run failed on $h (unpatched kernel); see $run/$h-unpatched"
 	# shellcheck disable=SC2086
 	"$KET_ROOT/scripts/run-guest.sh" "${common[@]}" --label "$h-patched" $args \
-		--append "ket.bench_n=$n ket.bench_r=$r ket.bench_configs=2,3,4,5 ket.bench_reads=$reads" \
+		--append "ket.bench_n=$n ket.bench_r=$r ket.bench_scenarios=patched,module,tracefs,module+tracefs ket.bench_reads=$reads" \
 		--kernel "$kpatched/arch/arm64/boot/Image" --initrd "$run/patched.cpio" --out "$run/$h-patched" ||
 		ket_die "benchmark run failed on $h (patched kernel); see $run/$h-patched"
 done

@@ -2,27 +2,37 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: everything, from a fresh machine. Host tests, patch style,
-# kernel + module + selftests builds, then the guest test job on each host
-# configuration of the bed. Ends with "N passed, N failed, N skipped" and
+# kernel + module + selftests builds, then the guest test job in one boot
+# of each host of the bed. Ends with "N passed, N failed, N skipped" and
 # exits non-zero on any failure.
 #
-# A last configuration, debug, boots the debug kernel (KASAN, kmemleak,
-# UBSAN, lockdep, fault injection) on the modern host and runs our tests
-# at their quick counts without the upstream ones. KET_CONFIGS limits the
-# configurations (default: the three hosts and debug), e.g.
-#   KET_CONFIGS=modern make check
+# A boot is one run of the bed: a host booting a kernel variant with a
+# guest job. The boots of make check: modern, ls2080 and gicv2 (each host
+# with the test kernel and the check job); debug, the modern host booting
+# the debug kernel (KASAN, kmemleak, UBSAN, lockdep, fault injection) to
+# run our tests at their quick counts without the upstream ones; and
+# always a last one, lockdown. KET_BOOTS limits them (default: the three
+# hosts and debug), e.g.
+#   KET_BOOTS=modern make check
 #
 # make stress is this script with KET_MODE=stress: the debug kernel
 # instead of the test kernel, the reliability tests at their full counts,
-# on the modern host unless KET_CONFIGS says otherwise, and no upstream
+# on the modern host unless KET_BOOTS says otherwise, and no upstream
 # tests.
 set -uo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
+# KET_CONFIGS was KET_BOOTS's name until "config" came to mean only
+# kernel config fragments.
+if [ -n "${KET_CONFIGS:-}" ] && [ -z "${KET_BOOTS:-}" ]; then
+	ket_warn "KET_CONFIGS is now called KET_BOOTS; taking KET_BOOTS=\"$KET_CONFIGS\""
+	KET_BOOTS=$KET_CONFIGS
+fi
 mode=${KET_MODE:-check}
 case "$mode" in
-check) variant=test job=check configs=${KET_CONFIGS:-$KET_HOSTS debug} ;;
-stress) variant=debug job=stress configs=${KET_CONFIGS:-modern} ;;
+check) variant=test job=check boots=${KET_BOOTS:-$KET_HOSTS debug} ;;
+stress) variant=debug job=stress boots=${KET_BOOTS:-modern} ;;
 *) ket_die "KET_MODE must be check or stress (not '$mode')" ;;
 esac
 
@@ -44,14 +54,12 @@ finish() {
 	[ "$fail" -eq 0 ]
 	exit
 }
-# A step that everything after it needs: on failure, stop here.
-need() { # name cmd...
-	local name=$1
-	shift
-	if "$@"; then point ok "$name"; else point fail "$name"; finish; fi
+# Every step of the build chain (scripts/lib.sh) is a test point.
+ket_step_done() { # rc name
+	if [ "$1" -eq 0 ]; then point ok "$2"; else point fail "$2"; fi
 }
 
-need "set-up (scripts/setup.sh)" "$KET_ROOT/scripts/setup.sh"
+ket_setup || finish
 
 # Host: the module's pure code under cargo, and formatting.
 ket_log "host: cargo test (pure module code)"
@@ -59,34 +67,24 @@ cargo_log=$(mktemp)
 (cd "$KET_ROOT" && cargo test --locked --workspace 2>&1) | tee "$cargo_log" | grep -E '^test |test result' >&2
 cargo_rc=${PIPESTATUS[0]}
 while read -r name result; do
-	[ "$result" = ok ] && point ok "host/cargo: $name" || point fail "host/cargo: $name"
+	if [ "$result" = ok ]; then point ok "host/cargo: $name"; else point fail "host/cargo: $name"; fi
 done < <(sed -n 's/^test \(.*\) \.\.\. \([a-zA-Z]*\)$/\1 \2/p' "$cargo_log")
 [ "$cargo_rc" -eq 0 ] || point fail "host/cargo test exit status $cargo_rc"
 rm -f "$cargo_log"
+# shellcheck disable=SC2046 # paths without spaces
 if (cd "$KET_ROOT" && rustfmt --edition 2021 --check $(git ls-files '*.rs') >/dev/null 2>&1); then
 	point ok "host: rustfmt --check"
 else
 	point fail "host: rustfmt --check (run rustfmt --edition 2021 on the .rs files)"
 fi
 
-# Builds: a kernel variant and the guest that boots it, the module,
-# selftests and initramfs ($run/initramfs-<variant>.cpio). Sets built_kdir;
-# returns non-zero if a step failed.
-run=$KET_CACHE/runs/$mode-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$run"
-build_variant() { # variant
-	local ko tests
-	built_kdir=$("$KET_ROOT/scripts/build-kernel.sh" "$1") && point ok "build: patched 6.12 kernel ($1)" ||
-		{ point fail "build: patched 6.12 kernel ($1)"; return 1; }
-	ko=$(KDIR='' KET_VARIANT=$1 "$KET_ROOT/scripts/build-module.sh") && point ok "build: kvm_exit_timing.ko ($1)" ||
-		{ point fail "build: kvm_exit_timing.ko ($1)"; return 1; }
-	tests=$("$KET_ROOT/scripts/build-selftests.sh" "$built_kdir") && point ok "build: kselftests, in-tree KVM + ours ($1)" ||
-		{ point fail "build: kselftests ($1)"; return 1; }
-	"$KET_ROOT/scripts/make-initramfs.sh" "$built_kdir" "$tests" "$ko" "$run/initramfs-$1.cpio" &&
-		point ok "build: initramfs ($1)" || { point fail "build: initramfs ($1)"; return 1; }
-}
-build_variant $variant || finish
-kdir=$built_kdir
+# Builds: the kernel variant, the module, selftests and the initramfs
+# $run/initramfs-<variant>.cpio that the boots of this variant share.
+run=$(ket_run_dir "$mode")
+declare -A kdirs # kernel tree of each variant built
+ket_build_guest "$variant" "$run/initramfs-$variant.cpio" || finish
+kdir=$KET_BUILT_KDIR
+kdirs[$variant]=$kdir
 
 ket_log "patches: checkpatch.pl --strict"
 series=$KET_ROOT/patches/6.12/series
@@ -96,45 +94,55 @@ for p in "$KET_ROOT"/patches/6.12/*.patch; do
 	if out=$(perl "$kdir/scripts/checkpatch.pl" --strict --no-tree "$p" 2>&1); then
 		point ok "checkpatch --strict: $name"
 	else
-		echo "$out" | sed 's/^/    /'
+		printf '%s\n' "$out" | sed 's/^/    /' # indented: one line may hold many
 		point fail "checkpatch --strict: $name"
 	fi
 done
 
-# Each host configuration runs the job; one more boot of the modern host
-# checks the module under lockdown=confidentiality. The debug
-# configuration first builds its kernel and guest.
-for cfg in $configs lockdown; do
-	cfg_kdir=$kdir cfg_variant=$variant
-	if [ "$cfg" = lockdown ]; then
-		args="$(ket_host_args modern) --job lockdown"
-	elif [ "$cfg" = debug ] && [ "$mode" = check ]; then
-		cfg_variant=debug
-		build_variant debug || continue
-		cfg_kdir=$built_kdir
-		args="$(ket_host_args modern) --job debug"
-	else
-		args=$(ket_host_args "$cfg") || { point fail "unknown configuration '$cfg' in KET_CONFIGS"; continue; }
-		args+=" --job $job"
-		[ "$mode" = stress ] && args+=" --timeout 7200"
-	fi
-	# shellcheck disable=SC2086 # args holds words
-	"$KET_ROOT/scripts/run-guest.sh" --label "$cfg" $args \
-		--kernel "$cfg_kdir/arch/arm64/boot/Image" --initrd "$run/initramfs-$cfg_variant.cpio" --out "$run/$cfg"
+# The arguments of run-guest.sh for a boot, in boot_args; the kernel
+# variant it boots in boot_variant, built first if it is not this mode's.
+boot_setup() { # boot
+	boot_variant=$variant
+	case "$1" in
+	lockdown) boot_args="$(ket_host_args modern) --job lockdown" ;;
+	debug)
+		[ "$mode" = check ] || { boot_host_job "$1"; return; }
+		boot_variant=debug
+		ket_build_guest debug "$run/initramfs-debug.cpio" || return 1
+		kdirs[debug]=$KET_BUILT_KDIR
+		boot_args="$(ket_host_args modern) --job debug"
+		;;
+	*) boot_host_job "$1" ;;
+	esac
+}
+boot_host_job() { # host
+	boot_args=$(ket_host_args "$1") || { point fail "unknown boot '$1' in KET_BOOTS"; return 1; }
+	boot_args+=" --job $job"
+	[ "$mode" = stress ] && boot_args+=" --timeout 7200"
+	return 0
+}
+
+# Each boot runs its job; a last boot of the modern host checks the
+# module under lockdown=confidentiality.
+for boot in $boots lockdown; do
+	boot_setup "$boot" || continue
+	# shellcheck disable=SC2086 # boot_args holds words
+	"$KET_ROOT/scripts/run-guest.sh" --label "$boot" $boot_args \
+		--kernel "${kdirs[$boot_variant]}/arch/arm64/boot/Image" --initrd "$run/initramfs-$boot_variant.cpio" --out "$run/$boot"
 	rc=$?
-	if [ ! -s "$run/$cfg/results.txt" ] || ! grep -q '^ket-result: ' "$run/$cfg/results.txt"; then
-		point fail "guest [$cfg]: no result (exit $rc); see $run/$cfg/serial.log"
+	if [ ! -s "$run/$boot/results.txt" ] || ! grep -q '^ket-result: ' "$run/$boot/results.txt"; then
+		point fail "guest [$boot]: no result (exit $rc); see $run/$boot/serial.log"
 		continue
 	fi
 	# Our tests' own TAP points count one by one (nested as "# ok N ..."
-	# between "# <cfg>: running <test>" and the test's own line); the
+	# between "# <boot>: running <test>" and the test's own line); the
 	# test's line then only adds a failure if the program itself failed
 	# after its points (a crash, a timeout). Upstream tests count as one.
 	test='' nested=0
 	while IFS= read -r line; do
 		case "$line" in
-		"# $cfg: running "*)
-			test=${line#"# $cfg: running "}
+		"# $boot: running "*)
+			test=${line#"# $boot: running "}
 			nested=0
 			continue
 			;;
@@ -144,9 +152,9 @@ for cfg in $configs lockdown; do
 			sub=${line#"# "}
 			name="$test: ${sub#* [0-9]* }"
 			case "$sub" in
-			"ok "*"# SKIP"*) name="$test: ${sub#*# SKIP }"; point skip "guest [$cfg] $name" ;;
-			"ok "*) point ok "guest [$cfg] $name" ;;
-			*) point fail "guest [$cfg] $name" ;;
+			"ok "*"# SKIP"*) name="$test: ${sub#*# SKIP }"; point skip "guest [$boot] $name" ;;
+			"ok "*) point ok "guest [$boot] $name" ;;
+			*) point fail "guest [$boot] $name" ;;
 			esac
 			continue
 			;;
@@ -155,15 +163,15 @@ for cfg in $configs lockdown; do
 		esac
 		name=${line#* [0-9]* }
 		case "$line" in
-		"ok "*"# SKIP"*) [ $nested -gt 0 ] || point skip "guest [$cfg] ${name%% # SKIP*}" ;;
-		"ok "*) [ $nested -gt 0 ] || point ok "guest [$cfg] $name" ;;
-		"not ok "*) point fail "guest [$cfg] $name" ;;
+		"ok "*"# SKIP"*) [ $nested -gt 0 ] || point skip "guest [$boot] ${name%% # SKIP*}" ;;
+		"ok "*) [ $nested -gt 0 ] || point ok "guest [$boot] $name" ;;
+		"not ok "*) point fail "guest [$boot] $name" ;;
 		esac
 		test='' nested=0
-	done <"$run/$cfg/results.txt"
-	grep -qx 'ket-result: exit=0' "$run/$cfg/results.txt" ||
-		grep -qE '^not ok ' "$run/$cfg/results.txt" ||
-		point fail "guest [$cfg]: guest reported failure without a failing test point"
+	done <"$run/$boot/results.txt"
+	grep -qx 'ket-result: exit=0' "$run/$boot/results.txt" ||
+		grep -qE '^not ok ' "$run/$boot/results.txt" ||
+		point fail "guest [$boot]: guest reported failure without a failing test point"
 done
 ket_log "guest logs and results: $run"
 finish

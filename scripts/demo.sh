@@ -7,22 +7,20 @@
 #
 # KET_DEMO_HOST=modern|ls2080|gicv2 picks another host (default: ls2080).
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 demo_host=${KET_DEMO_HOST:-ls2080}
 host_args=$(ket_host_args "$demo_host") ||
 	ket_die "KET_DEMO_HOST must be one of: $KET_HOSTS (not '$demo_host')"
 
-"$KET_ROOT/scripts/setup.sh"
-kdir=$("$KET_ROOT/scripts/build-kernel.sh" test)
-ko=$(KDIR='' "$KET_ROOT/scripts/build-module.sh")
-tests=$("$KET_ROOT/scripts/build-selftests.sh" "$kdir")
-run=$KET_CACHE/runs/demo-$(date +%Y%m%d-%H%M%S)
-"$KET_ROOT/scripts/make-initramfs.sh" "$kdir" "$tests" "$ko" "$run/initramfs.cpio"
+ket_setup
+run=$(ket_run_dir demo)
+ket_build_guest test "$run/initramfs.cpio"
 rc=0
 # shellcheck disable=SC2086 # host_args holds words
 "$KET_ROOT/scripts/run-guest.sh" --job demo --label "$demo_host" $host_args \
-	--kernel "$kdir/arch/arm64/boot/Image" --initrd "$run/initramfs.cpio" --out "$run" || rc=$?
+	--kernel "$KET_BUILT_KDIR/arch/arm64/boot/Image" --initrd "$run/initramfs.cpio" --out "$run" || rc=$?
 echo
 echo "==== inside the KVM host (from $run/results.txt) ===="
 grep -v '^ket-result:' "$run/results.txt" 2>/dev/null || true

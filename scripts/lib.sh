@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables are for the scripts that source it
 # Shared settings and helpers for the test-bed scripts. Source it; do not run it.
 
 # Where this checkout lives.
@@ -129,6 +130,7 @@ ket_variant_patches() {
 # (the patches' paths in series order, so a reordered series counts too).
 ket_kernel_key() {
 	local variant=${1:-test}
+	# shellcheck disable=SC2046 # lists of paths without spaces
 	ket_hash "variant $variant" "$(ket_toolchain_id)" "$(ket_kbuild_args)" \
 		$(ket_variant_patches "$variant") \
 		$(ket_variant_fragments "$variant") \
@@ -139,7 +141,7 @@ ket_kernel_dir() {
 	echo "$KET_CACHE/kernel-${1:-test}-$(ket_kernel_key "${1:-test}")"
 }
 
-# The host configurations of the bed, as run-guest.sh options.
+# The bed's hosts: the machines QEMU emulates, as run-guest.sh options.
 KET_HOSTS="modern ls2080 gicv2"
 ket_host_args() {
 	case "$1" in
@@ -148,4 +150,70 @@ ket_host_args() {
 	gicv2) echo "--cpu max --gic 2 --nvhe" ;;    # GICv2, nVHE
 	*) return 1 ;;
 	esac
+}
+
+# The build chain: set-up, then for a kernel variant its kernel, the
+# module built against it, the selftests and the initramfs that packs
+# them. Every step is cached by its own script; demo, shell, bench,
+# upstream-baseline and check all build through these functions, so a
+# bed booted by any of them holds the same things.
+#
+# Each step reports to ket_step_done RC NAME, which does nothing here;
+# check.sh redefines it to count every step as a test point.
+ket_step_done() { :; }
+
+# Runs a step whose standard output is its product (a path) in the
+# current shell, so that ket_step_done can count; stores the product in
+# the variable VAR. Usage: ket_step VAR NAME cmd...
+ket_step() {
+	local _var=$1 _name=$2 _out _rc=0
+	shift 2
+	_out=$("$@") || _rc=$?
+	printf -v "$_var" '%s' "$_out"
+	ket_step_done "$_rc" "$_name"
+	return "$_rc"
+}
+
+# Installs what the bed needs (its output goes to the terminal: apt's
+# progress is worth seeing).
+ket_setup() {
+	local rc=0
+	"$KET_ROOT/scripts/setup.sh" || rc=$?
+	ket_step_done "$rc" "set-up (scripts/setup.sh)"
+	return "$rc"
+}
+
+# Builds what a boot of kernel VARIANT needs and packs it into the
+# initramfs CPIO: the kernel, the module (none for an unpatched variant,
+# which has no tracepoints to attach to), the selftests (built against
+# this kernel, or the tree TESTS names when given, to run the very same
+# programs on two kernels) and the initramfs. Sets KET_BUILT_KDIR,
+# KET_BUILT_KO and KET_BUILT_TESTS. Returns non-zero at the first step
+# that fails. Usage: ket_build_guest VARIANT CPIO [TESTS]
+ket_build_guest() {
+	local variant=$1 cpio=$2
+	KET_BUILT_TESTS=${3:-} KET_BUILT_KO=none
+	local kernel="patched 6.12 kernel"
+	case "$variant" in *unpatched) kernel="unpatched 6.12 kernel" ;; esac
+	ket_step KET_BUILT_KDIR "build: $kernel ($variant)" \
+		"$KET_ROOT/scripts/build-kernel.sh" "$variant" || return 1
+	case "$variant" in
+	*unpatched) ;;
+	*) ket_step KET_BUILT_KO "build: kvm_exit_timing.ko ($variant)" \
+		env KDIR='' KET_VARIANT="$variant" "$KET_ROOT/scripts/build-module.sh" || return 1 ;;
+	esac
+	[ -n "$KET_BUILT_TESTS" ] ||
+		ket_step KET_BUILT_TESTS "build: kselftests, in-tree KVM + ours ($variant)" \
+			"$KET_ROOT/scripts/build-selftests.sh" "$KET_BUILT_KDIR" || return 1
+	ket_step KET_BUILT_CPIO "build: initramfs ($variant)" "$KET_ROOT/scripts/make-initramfs.sh" \
+		"$KET_BUILT_KDIR" "$KET_BUILT_TESTS" "$KET_BUILT_KO" "$cpio"
+}
+
+# A new directory for one run's initramfs, logs and results, named after
+# what made it (check, stress, demo, shell, bench, baseline).
+ket_run_dir() {
+	local dir
+	dir=$KET_CACHE/runs/$1-$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$dir"
+	echo "$dir"
 }

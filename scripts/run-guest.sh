@@ -5,8 +5,9 @@
 # and run one guest job (see guest/init).
 #
 # Usage: run-guest.sh --kernel Image --initrd cpio [options]
-#   --job check|debug|stress|lockdown|demo|bench|upstream-all|shell
-#                             what /init does (default: check)
+#   --job NAME                what the guest's /init does: a job of
+#                             guest/jobs/ (check, debug, stress, lockdown,
+#                             demo, bench, upstream-all, shell; default: check)
 #   --cpu max|cortex-a72      emulated CPU (default: max)
 #   --gic 3|2                 GIC version (default: 3)
 #   --nvhe                    force nVHE KVM (kvm-arm.mode=nvhe)
@@ -17,7 +18,7 @@
 #   --mem SIZE                memory (default: 2G)
 #   --timeout S               give up after S seconds (default: 1200)
 #   --test-timeout S          upstream-all: per-test limit (default: 120)
-#   --label NAME              names this configuration in TAP and logs
+#   --label NAME              names this boot in TAP and logs
 #   --out DIR                 where serial.log and results go (default: a new temp dir)
 #
 # Exit status: the guest's own (0 pass, 1 fail), read from the results
@@ -26,9 +27,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-job=check cpu=max gic=3 nvhe=no icount=no smp=4 mem=2G limit=1200 label= out=
+job=check cpu=max gic=3 nvhe=no icount=no smp=4 mem=2G limit=1200 label='' out=''
 test_limit=120
-kernel= initrd= extra_append=
+kernel='' initrd='' extra_append=''
 usage() { sed -n '3,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//' >&2; exit 3; }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -51,7 +52,9 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case "$job" in check|debug|stress|lockdown|demo|bench|upstream-all|shell) ;; *) echo "bad --job '$job'" >&2; usage ;; esac
+case "$job" in ''|*[!a-z0-9-]*) job=/ ;; esac # a name, not a path
+[ -f "$KET_ROOT/guest/jobs/$job.sh" ] ||
+	{ echo "bad --job '$job' (known: $(cd "$KET_ROOT/guest/jobs" && printf '%s\n' *.sh | sed 's/\.sh$//' | xargs))" >&2; usage; }
 case "$cpu" in max|cortex-a72) ;; *) echo "bad --cpu '$cpu' (max or cortex-a72)" >&2; usage ;; esac
 case "$gic" in 2|3) ;; *) echo "bad --gic '$gic' (2 or 3)" >&2; usage ;; esac
 [[ "$smp" =~ ^[1-8]$ ]] || { echo "bad --smp '$smp' (1..8)" >&2; usage; }
@@ -74,10 +77,12 @@ truncate -s 0 "$results" && truncate -s 8M "$results"
 append="console=ttyAMA0 panic=-1 log_buf_len=16M ket.job=$job ket.label=$label ket.timeout=$test_limit"
 [ $nvhe = yes ] && append+=" kvm-arm.mode=nvhe"
 [ -z "$extra_append" ] || append+=" $extra_append"
+# shellcheck disable=SC2054 # QEMU's option values hold commas
 qemu=(qemu-system-aarch64 -M "virt,virtualization=on,gic-version=$gic" -cpu "$cpu"
 	-smp "$smp" -m "$mem" -kernel "$kernel" -initrd "$initrd" -append "$append"
 	-drive "file=$results,format=raw,if=none,id=results"
 	-device virtio-blk-device,drive=results -no-reboot -nodefaults -display none)
+# shellcheck disable=SC2054
 [ $icount = yes ] && qemu+=(-icount shift=0,sleep=off)
 
 if [ "$job" = shell ]; then

@@ -34,6 +34,7 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
@@ -59,16 +60,6 @@ static void guest_code(void)
 	ket_guest_hvcs(HVCS);
 	GUEST_SYNC(0);
 	GUEST_DONE();
-}
-
-static void run_to_sync(struct kvm_vcpu *vcpu)
-{
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
-	TEST_ASSERT_EQ(uc.cmd, UCALL_SYNC);
 }
 
 static void walk(const char *path, int depth)
@@ -342,7 +333,7 @@ int main(void)
 	vms[0] = vm_create_with_vcpus(nr[0], guest_code, vcpus);
 	vms[1] = vm_create_with_vcpus(nr[1], guest_code, vcpus + nr[0]);
 	for (i = 0; i < nr[0] + nr[1]; i++)
-		run_to_sync(vcpus[i]);
+		ket_run_to_sync(vcpus[i], 0);
 	/* Waits for the directories; then those of VMs that other tests
 	 * destroyed may still be going, in the module's work item. */
 	for (v = 0; v < 2; v++) {

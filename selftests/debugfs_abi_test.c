@@ -18,38 +18,9 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
-
-#define CONTROL	KET_DEBUGFS_ROOT "/control"
-#define SUMMARY	KET_DEBUGFS_ROOT "/summary"
-
-static uint64_t hvcs;	/* HVCs the guest makes before its next sync */
-
-static void guest_code(void)
-{
-	struct arm_smccc_res res;
-	uint64_t i;
-
-	for (;;) {
-		GUEST_SYNC(0);
-		for (i = 0; i < READ_ONCE(hvcs); i++)
-			smccc_hvc(PSCI_0_2_FN_PSCI_VERSION, 0, 0, 0, 0, 0, 0, 0, &res);
-	}
-}
-
-/* Runs @vcpu from its sync to the next, making @n HVCs on the way. */
-static void run_hvcs(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t n)
-{
-	struct ucall uc;
-
-	hvcs = n;
-	sync_global_to_guest(vm, hvcs);
-	vcpu_run(vcpu);
-	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
-	TEST_ASSERT_EQ(uc.cmd, UCALL_SYNC);
-}
 
 static uint64_t hvc64(struct kvm_vm *vm, int vcpu_id)
 {
@@ -91,20 +62,6 @@ static int write_str(const char *path, const char *s)
 	return write_at(path, s, strlen(s), 0);
 }
 
-/* The value of "key: value" in the control file. */
-static void control_value(const char *key, char *out, size_t size)
-{
-	char *text = ket_slurp(CONTROL, NULL), *p, pattern[64];
-
-	TEST_ASSERT(text, "cannot read " CONTROL);
-	snprintf(pattern, sizeof(pattern), "\n%s: ", key);
-	p = strstr(text, pattern);
-	TEST_ASSERT(p, "control has no '%s'", key);
-	p += strlen(pattern);
-	snprintf(out, size, "%.*s", (int)strcspn(p, "\n"), p);
-	free(text);
-}
-
 static bool mode_is(const char *path, mode_t want)
 {
 	struct stat st;
@@ -128,7 +85,7 @@ static void test_modes(struct kvm_vm *vm)
 	snprintf(p[1], sizeof(p[1]), "%s/reset", dir);
 	snprintf(p[2], sizeof(p[2]), "%s/vcpu0/stats", dir);
 	snprintf(p[3], sizeof(p[3]), "%s/vcpu0/histogram", dir);
-	ok = mode_is(CONTROL, 0600) & mode_is(SUMMARY, 0400) & mode_is(p[0], 0400) &
+	ok = mode_is(KET_CONTROL, 0600) & mode_is(KET_SUMMARY, 0400) & mode_is(p[0], 0400) &
 	     mode_is(p[1], 0200) & mode_is(p[2], 0400) & mode_is(p[3], 0400);
 	ksft_test_result(ok, "files are root-only: control 0600, reset 0200, the rest 0400\n");
 }
@@ -159,7 +116,7 @@ static void test_bad_control_writes(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		/* "reset\0" is written with its NUL. */
-		ret = write_at(CONTROL, bad[i], strlen(bad[i]) + !strcmp(bad[i], "reset"), 0);
+		ret = write_at(KET_CONTROL, bad[i], strlen(bad[i]) + !strcmp(bad[i], "reset"), 0);
 		if (ret != -EINVAL) {
 			ksft_print_msg("  writing '%s' gave %d, not -EINVAL\n", bad[i], ret);
 			ok = false;
@@ -167,9 +124,9 @@ static void test_bad_control_writes(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
 	}
 	memset(long_input, 'x', sizeof(long_input));
 	memcpy(long_input, "reset", 5);
-	ok &= write_at(CONTROL, long_input, sizeof(long_input), 0) == -EINVAL;
-	ok &= write_at(CONTROL, "reset", 5, 1) == -EINVAL;
-	control_value("state", state, sizeof(state));
+	ok &= write_at(KET_CONTROL, long_input, sizeof(long_input), 0) == -EINVAL;
+	ok &= write_at(KET_CONTROL, "reset", 5, 1) == -EINVAL;
+	ket_control_text("state", state, sizeof(state));
 	ok &= !strcmp(state, "enabled");
 	ok &= hvc64(vm, 0) == before && before > 0;
 	ksft_test_result(ok, "control rejects %zu malformed writes, a long one and one at offset 1 with EINVAL; nothing changes\n",
@@ -183,15 +140,15 @@ static void test_disable_enable(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
 	bool ok;
 
 	a = hvc64(vm, 0);
-	ok = !write_str(CONTROL, "disable\n");
-	control_value("state", state, sizeof(state));
+	ok = !ket_control_write("disable\n");
+	ket_control_text("state", state, sizeof(state));
 	ok &= !strcmp(state, "disabled");
-	run_hvcs(vm, vcpu, 50);
+	ket_run_hvcs(vm, vcpu, 50);
 	b = hvc64(vm, 0);
-	ok &= !write_str(CONTROL, "enable");
-	control_value("state", state, sizeof(state));
+	ok &= !ket_control_write("enable");
+	ket_control_text("state", state, sizeof(state));
 	ok &= !strcmp(state, "enabled");
-	run_hvcs(vm, vcpu, 70);
+	ket_run_hvcs(vm, vcpu, 70);
 	c = hvc64(vm, 0);
 	ksft_test_result(ok && b == a && c == b + 70,
 			 "disable stops timing (%lu HVC64 before, %lu after 50 HVCs), enable resumes it (%lu after 70 more)\n",
@@ -209,7 +166,7 @@ static void test_vm_reset(struct kvm_vm *a, struct kvm_vcpu *va, struct kvm_vm *
 
 	ket_vm_dir(a, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/reset", dir);
-	run_hvcs(a, va, 10);
+	ket_run_hvcs(a, va, 10);
 	before_a = hvc64(a, 0);
 	before_b = hvc64(b, 0);
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
@@ -222,7 +179,7 @@ static void test_vm_reset(struct kvm_vm *a, struct kvm_vcpu *va, struct kvm_vm *
 	ket_vcpu_table(a, 0, &t);
 	ok &= ket_exits(&t) == 0 && t.rows[ket_type("TIMEINGUEST")].count == 0;
 	ok &= hvc64(b, 0) == before_b && before_b > 0;
-	run_hvcs(a, va, 30);
+	ket_run_hvcs(a, va, 30);
 	ok &= hvc64(a, 0) == 30;
 	ket_vm_summary(a, &t);
 	ok &= t.rows[ket_type("HVC64")].count == 30;
@@ -236,14 +193,14 @@ static void test_isolation_and_vm_summary(void)
 	struct ket_table s;
 	bool ok;
 
-	a = vm_create_with_vcpus(2, guest_code, va);
-	b = vm_create_with_one_vcpu(&vb, guest_code);
-	run_hvcs(a, va[0], 0);
-	run_hvcs(a, va[1], 0);
-	run_hvcs(b, vb, 0);
-	run_hvcs(a, va[0], 11);
-	run_hvcs(a, va[1], 22);
-	run_hvcs(b, vb, 33);
+	a = vm_create_with_vcpus(2, ket_guest_hvcs_on_demand, va);
+	b = vm_create_with_one_vcpu(&vb, ket_guest_hvcs_on_demand);
+	ket_run_hvcs(a, va[0], 0);
+	ket_run_hvcs(a, va[1], 0);
+	ket_run_hvcs(b, vb, 0);
+	ket_run_hvcs(a, va[0], 11);
+	ket_run_hvcs(a, va[1], 22);
+	ket_run_hvcs(b, vb, 33);
 	ok = hvc64(a, 0) == 11 && hvc64(a, 1) == 22 && hvc64(b, 0) == 33;
 	ksft_test_result(ok, "two VMs do not see each other's exits (11 and 22 vs 33 HVC64)\n");
 	ket_vm_summary(a, &s);
@@ -268,19 +225,19 @@ static void test_global_reset_and_destroyed_vms(void)
 	bool ok;
 	int i;
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	run_hvcs(vm, vcpu, 5);
-	ok = !write_str(CONTROL, "reset");
-	ok &= hvc64(vm, 0) == 0 && summary_row(SUMMARY, "HVC64") == 0;
-	run_hvcs(vm, vcpu, 40);
-	ok &= summary_row(SUMMARY, "HVC64") == 40;
+	vm = vm_create_with_one_vcpu(&vcpu, ket_guest_hvcs_on_demand);
+	ket_run_hvcs(vm, vcpu, 5);
+	ok = !ket_control_write("reset");
+	ok &= hvc64(vm, 0) == 0 && summary_row(KET_SUMMARY, "HVC64") == 0;
+	ket_run_hvcs(vm, vcpu, 40);
+	ok &= summary_row(KET_SUMMARY, "HVC64") == 40;
 	ksft_test_result(ok, "reset empties every table and the summary; counting restarts\n");
 
 	kvm_vm_free(vm);
 	/* The VM's vCPU entry is retired by a work item: wait for it. */
 	for (i = 0; i < 1000; i++) {
-		TEST_ASSERT(!ket_read_table(SUMMARY, &s), "reading " SUMMARY);
-		control_value("vms", live, sizeof(live));
+		TEST_ASSERT(!ket_read_table(KET_SUMMARY, &s), "reading " KET_SUMMARY);
+		ket_control_text("vms", live, sizeof(live));
 		if (!strcmp(live, "0") && !s.vcpus)
 			break;
 		usleep(10000);
@@ -305,12 +262,12 @@ static void test_quick_teardown(void)
 	int i;
 
 	for (i = 0; i < 50; i++) {
-		vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-		run_hvcs(vm, vcpu, 1);
+		vm = vm_create_with_one_vcpu(&vcpu, ket_guest_hvcs_on_demand);
+		ket_run_hvcs(vm, vcpu, 1);
 		kvm_vm_free(vm);
 	}
 	for (i = 0; i < 1000; i++) {
-		control_value("vms", live, sizeof(live));
+		ket_control_text("vms", live, sizeof(live));
 		if (!strcmp(live, "0"))
 			break;
 		usleep(10000);
@@ -329,9 +286,9 @@ int main(void)
 	ket_require_module();
 	ksft_set_plan(12);
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	run_hvcs(vm, vcpu, 0);
-	run_hvcs(vm, vcpu, 20);
+	vm = vm_create_with_one_vcpu(&vcpu, ket_guest_hvcs_on_demand);
+	ket_run_hvcs(vm, vcpu, 0);
+	ket_run_hvcs(vm, vcpu, 20);
 	test_modes(vm);
 	test_header(vm);
 	test_bad_control_writes(vm, vcpu);

@@ -23,6 +23,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "ucall_common.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
@@ -109,23 +110,6 @@ static void *hog(void *arg)
 	return NULL;
 }
 
-static uint64_t expect_sync(uint64_t n)
-{
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_SYNC:
-		TEST_ASSERT_EQ(uc.args[1], n);
-		return 0;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-	default:
-		TEST_FAIL("unexpected exit %s", exit_reason_str(vcpu->run->exit_reason));
-	}
-	return 0;
-}
-
 int main(void)
 {
 	struct ket_table before, after;
@@ -150,13 +134,13 @@ int main(void)
 	pthread_barrier_init(&go, NULL, 2);
 	pthread_create(&thread, NULL, hog, NULL);
 	pin_fifo(1);
-	expect_sync(0);
+	ket_run_to_sync(vcpu, 0);
 	ket_vcpu_table(vm, 0, &before);
 	/* The hog runs first (it preempts this thread here, outside the
 	 * measured window), then sleeps while the guest starts spinning. */
 	pthread_barrier_wait(&go);
 	nv_before = nonvoluntary_switches();
-	expect_sync(1);
+	ket_run_to_sync(vcpu, 1);
 	nv_after = nonvoluntary_switches();
 	pthread_join(thread, NULL);
 	ket_vcpu_table(vm, 0, &after);

@@ -23,6 +23,7 @@
 #include "arch_timer.h"
 #include "ucall_common.h"
 #include "ket_gic.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
@@ -31,8 +32,6 @@
 #define REGION_GPA	0xc0000000ULL
 #define REGION_SLOT	1
 #define REGION_PAGES	128
-/* Unbacked: MMIO the test's own VMM loop completes. */
-#define MMIO_GPA	0xa0000000ULL
 
 #define SGI_INTID	5
 #define A64_RET		0xd65f03c0u
@@ -46,7 +45,6 @@ enum op {
 static enum op guest_op;
 static uint64_t guest_n;
 static uint64_t timer_delta;	/* counter ticks until the timer fires */
-static uint64_t timer_irqs;
 
 struct exit_case {
 	const char *what;	/* what the guest does, for the TAP lines */
@@ -69,17 +67,6 @@ static const struct exit_case cases[] = {
 	{ "virtual timer interrupts", OP_TIMER, "INTERRUPT", 20, true },
 	{ "SGIs to another vCPU", OP_SGI, NULL, 200, true, 2 },
 };
-
-static void guest_irq_handler(struct ex_regs *regs)
-{
-	uint32_t iar = ket_gic_ack();
-
-	if (KET_INTID(iar) == KET_VTIMER_INTID) {
-		timer_set_ctl(VIRTUAL, CTL_IMASK);
-		WRITE_ONCE(timer_irqs, timer_irqs + 1);
-	}
-	ket_gic_eoi(iar);
-}
 
 /* Page @i of the fault region: the first half is written, the second
  * half executed. */
@@ -114,7 +101,7 @@ static void guest_do(enum op op, uint64_t i)
 		(void)ket_gic_dist_read();
 		break;
 	case OP_MMIO_USER:
-		(void)readl((volatile void *)MMIO_GPA);
+		(void)readl((volatile void *)KET_MMIO_GPA);
 		break;
 	case OP_MEM_FAULT:
 		WRITE_ONCE(*(volatile uint64_t *)region_page(i), i);
@@ -125,7 +112,7 @@ static void guest_do(enum op op, uint64_t i)
 	case OP_TIMER:
 		timer_set_cval(VIRTUAL, timer_get_cntct(VIRTUAL) + timer_delta);
 		timer_set_ctl(VIRTUAL, CTL_ENABLE);
-		while (READ_ONCE(timer_irqs) <= i)
+		while (READ_ONCE(ket_timer_irqs[0]) <= i)
 			cpu_relax();
 		break;
 	case OP_SGI:
@@ -161,43 +148,10 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-/* Runs the vCPU to its next ucall, completing the test's own MMIO. */
-static uint64_t run_to_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
-{
-	for (;;) {
-		vcpu_run(vcpu);
-		if (vcpu->run->exit_reason == KVM_EXIT_MMIO &&
-		    vcpu->run->mmio.phys_addr == MMIO_GPA) {
-			memset(vcpu->run->mmio.data, 0, sizeof(vcpu->run->mmio.data));
-			continue;
-		}
-		switch (get_ucall(vcpu, uc)) {
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(*uc);
-			break;
-		case UCALL_NONE:
-			TEST_FAIL("unexpected exit %s",
-				  exit_reason_str(vcpu->run->exit_reason));
-			break;
-		default:
-			return uc->cmd;
-		}
-	}
-}
-
-static void expect_ucall(struct kvm_vcpu *vcpu, uint64_t cmd, uint64_t arg)
-{
-	struct ucall uc;
-
-	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), cmd);
-	if (cmd == UCALL_SYNC)
-		TEST_ASSERT_EQ(uc.args[1], arg);
-}
-
 /* OP_WFI: the vCPU runs to its second sync in this thread. */
 static void *run_phase(void *vcpu)
 {
-	expect_ucall(vcpu, UCALL_SYNC, 1);
+	ket_run_to_sync(vcpu, 1);
 	return NULL;
 }
 
@@ -304,11 +258,9 @@ static void run_case(const struct exit_case *c)
 	if (c->op == OP_MEM_FAULT || c->op == OP_INSN_FAULT)
 		prepare_region(vm);
 	if (c->op == OP_MMIO_USER)
-		virt_map(vm, MMIO_GPA, MMIO_GPA, 1);
+		virt_map(vm, KET_MMIO_GPA, KET_MMIO_GPA, 1);
 	if (c->op == OP_TIMER) {
-		vm_init_descriptor_tables(vm);
-		vcpu_init_descriptor_tables(vcpus[0]);
-		vm_install_exception_handler(vm, VECTOR_IRQ_CURRENT, guest_irq_handler);
+		ket_install_irq_handler(vm, vcpus, 1);
 		/* 200 us: long enough to be back in the guest, spinning. */
 		timer_delta = ket_counter_hz() / 5000;
 		sync_global_to_guest(vm, timer_delta);
@@ -318,13 +270,13 @@ static void run_case(const struct exit_case *c)
 	sync_global_to_guest(vm, guest_op);
 	sync_global_to_guest(vm, guest_n);
 
-	expect_ucall(vcpus[0], UCALL_SYNC, 0);
+	ket_run_to_sync(vcpus[0], 0);
 	ket_vcpu_table(vm, 0, &before);
 	kvm_before = ket_vcpu_stat(vcpus[0], "exits");
 	if (c->op == OP_WFI)
 		wake_each_wfi(vm, vcpus[0], c->n);
 	else
-		expect_ucall(vcpus[0], UCALL_SYNC, 1);
+		ket_run_to_sync(vcpus[0], 1);
 	ket_vcpu_table(vm, 0, &after);
 	kvm_after = ket_vcpu_stat(vcpus[0], "exits");
 
@@ -333,9 +285,9 @@ static void run_case(const struct exit_case *c)
 		/* Host timer ticks are INTERRUPT exits too: the exact check is
 		 * that the phase made nothing but INTERRUPT exits (and the
 		 * sync that began it), as many as KVM counted. */
-		sync_global_from_guest(vm, timer_irqs);
+		sync_global_from_guest(vm, ket_timer_irqs);
 		want = ket_exits(&after) - ket_exits(&before) - 1;
-		ksft_test_result(row_delta == want && row_delta >= 1 && timer_irqs == c->n + 1,
+		ksft_test_result(row_delta == want && row_delta >= 1 && ket_timer_irqs[0] == c->n + 1,
 				 "%s: %lu %s made %lu INTERRUPT exits, all the phase's exits but its sync (%lu)\n",
 				 row, c->n, c->what, row_delta, want);
 	} else {
@@ -347,7 +299,7 @@ static void run_case(const struct exit_case *c)
 			 "%s: exits in the phase: %lu, KVM counted %lu\n", row,
 			 ket_exits(&after) - ket_exits(&before), kvm_after - kvm_before);
 
-	expect_ucall(vcpus[0], UCALL_DONE, 0);
+	ket_run_to(vcpus[0], UCALL_DONE);
 	vcpu_run_complete_io(vcpus[0]);
 	ket_vcpu_table(vm, 0, &final);
 	ksft_test_result(ket_kvm_stats_match(vcpus[0], &final),

@@ -10,9 +10,9 @@
  * failures stop, every vCPU is timed again and a fresh VM's table matches
  * KVM's binary stats exactly.
  *
- * Usage: fault_test [points]   load attempts, each failing one allocation
- *                              further into the load (default 24; make
- *                              stress passes 400)
+ * Usage: fault_test [-n loads]   load attempts, each failing one
+ *                                allocation further into the load
+ *                                (default 24; make stress runs 400)
  *
  * Needs a kernel with CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC and
  * CONFIG_FAULT_INJECTION_STACKTRACE_FILTER (skips otherwise), root, and
@@ -27,13 +27,14 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_opt.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
 #define FAILSLAB	"/sys/kernel/debug/failslab"
 #define FAIL_PAGE	"/sys/kernel/debug/fail_page_alloc"
 #define KMEMLEAK	"/sys/kernel/debug/kmemleak"
-#define CONTROL		KET_DEBUGFS_ROOT "/control"
 #define NR_VCPUS	8
 
 static const char *const injectors[] = { FAILSLAB, FAIL_PAGE };
@@ -250,14 +251,6 @@ static void module_range(uint64_t *start, uint64_t *end)
 	TEST_ASSERT(*start, "no address for %s in /proc/modules", KET_MODULE_NAME);
 }
 
-static void run_sync(struct kvm_vcpu *vcpu)
-{
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
-}
-
 /* Reads @path whole; 0, or the errno of the failed read. */
 static int read_errno(const char *path)
 {
@@ -295,12 +288,12 @@ static void test_runtime(void)
 	arm(false, start, end, 0, -1);
 	vm = vm_create_with_vcpus(NR_VCPUS, guest_code, vcpus);
 	for (i = 0; i < NR_VCPUS; i++)
-		run_sync(vcpus[i]);
+		ket_run_to_sync(vcpus[i], 0);
 	usleep(100000);
 	for (i = 0; i < NR_VCPUS; i++)
-		run_sync(vcpus[i]);
+		ket_run_to_sync(vcpus[i], 0);
 	for (i = 0; i < 20; i++) {
-		err = read_errno(i & 1 ? KET_DEBUGFS_ROOT "/summary" : CONTROL);
+		err = read_errno(i & 1 ? KET_SUMMARY : KET_CONTROL);
 		enomem += err == ENOMEM;
 		other += err && err != ENOMEM;
 	}
@@ -314,10 +307,10 @@ static void test_runtime(void)
 
 	/* Failures over: every vCPU attaches at its next event. */
 	for (i = 0; i < NR_VCPUS; i++)
-		run_sync(vcpus[i]);
+		ket_run_to_sync(vcpus[i], 0);
 	ket_vm_dir(vm, dir, sizeof(dir));
 	for (i = 0; i < NR_VCPUS; i++) {
-		run_sync(vcpus[i]);
+		ket_run_to_sync(vcpus[i], 0);
 		snprintf(path, sizeof(path), "%s/vcpu%d/stats", dir, i);
 		if (ket_wait_for(path, 10) && !ket_read_table(path, &t) &&
 		    t.rows[ket_type("HVC64")].count >= 10)
@@ -328,8 +321,8 @@ static void test_runtime(void)
 	kvm_vm_free(vm);
 
 	vm = vm_create_with_one_vcpu(&fresh, guest_code);
-	run_sync(fresh);
-	run_sync(fresh);
+	ket_run_to_sync(fresh, 0);
+	ket_run_to_sync(fresh, 0);
 	vcpu_run_complete_io(fresh);
 	ket_vcpu_table(vm, 0, &t);
 	ksft_test_result(ket_kvm_stats_match(fresh, &t),
@@ -364,17 +357,22 @@ static void test_leaks(void)
 	free(report);
 }
 
+static const char usage[] =
+	"usage: %1$s [-n loads] [-h]\n"
+	"  -n: module loads, each failing one allocation further in, 1..99999 (default 24)\n"
+	"  -h: this help\n";
+
 int main(int argc, char *argv[])
 {
-	int points = argc > 1 ? atoi(argv[1]) : 24;
+	int loads;
 
+	loads = ket_size_opt(argc, argv, 'n', 24, 1, 99999, usage);
 	ksft_print_header();
 	if (access(FAILSLAB "/require-start", W_OK) || access(FAIL_PAGE "/require-start", W_OK))
 		ksft_exit_skip("needs failslab, fail_page_alloc and their stack filter\n");
-	TEST_ASSERT(!ket_module_loaded(), "the module must not be loaded at the start");
-	TEST_ASSERT(points > 0 && points < 100000, "points: 1..99999");
+	ket_require_unloaded();
 	ksft_set_plan(7);
-	test_load(points);
+	test_load(loads);
 	test_probe_registration();
 	test_runtime();
 	test_leaks();

@@ -14,8 +14,9 @@
  * accepted writes must do what the ABI says: reset empties both VMs, a
  * VM's reset only its own, disable stops timing, enable resumes it.
  *
- * Usage: hostile_input_test [N [seed]], N per file (default 500). Needs
- * root and no other VM running; loads the module if needed.
+ * Usage: hostile_input_test [-n inputs] [-r seed], inputs per file
+ * (default 500), the generator's seed (default: from the time and pid).
+ * Needs root and no other VM running; loads the module if needed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +30,11 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_opt.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
-#define CONTROL		KET_DEBUGFS_ROOT "/control"
 #define MAX_WRITE	16		/* rust/command.rs MAX_WRITE */
 #define HUGE		(64 << 10)
 #define below(n)	(rnd() % (n))
@@ -61,35 +63,16 @@ static const char *const words[] = { "reset", "enable", "disable", "1" };
  * each guest's memory. */
 static char *data;
 static char *guard;		/* a PROT_NONE page */
-static uint64_t hvcs, rng;
+static uint64_t rng;
 static struct kvm_vm *vms[2];
 static struct kvm_vcpu *vcpus[2];
 static uint64_t want_hvc[2];	/* the HVC64 count each VM's table must show */
 static char vm_reset[192];	/* vms[0]'s reset file */
 
-static void guest_code(void)
-{
-	struct arm_smccc_res res;
-	uint64_t i;
-
-	for (;;) {
-		GUEST_SYNC(0);
-		for (i = 0; i < READ_ONCE(hvcs); i++)
-			smccc_hvc(PSCI_0_2_FN_PSCI_VERSION, 0, 0, 0, 0, 0, 0, 0, &res);
-	}
-}
-
 /* VM @v makes @n HVCs, @timed unless timing is disabled. */
 static void run_hvcs(int v, uint64_t n, bool timed)
 {
-	struct ucall uc;
-
-	hvcs = n;
-	sync_global_to_guest(vms[v], hvcs);
-	vcpu_run(vcpus[v]);
-	if (get_ucall(vcpus[v], &uc) == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
-	TEST_ASSERT_EQ(uc.cmd, UCALL_SYNC);
+	ket_run_hvcs(vms[v], vcpus[v], n);
 	want_hvc[v] += timed ? n : 0;
 }
 
@@ -115,24 +98,19 @@ static bool counts_ok(const char *when)
 
 static bool state_is(const char *want)
 {
-	char *text = ket_slurp(CONTROL, NULL), line[32];
-	bool ok;
+	char state[32];
 
-	TEST_ASSERT(text, "cannot read " CONTROL);
-	snprintf(line, sizeof(line), "\nstate: %s\n", want);
-	ok = strstr(text, line);
-	free(text);
-	return ok;
+	ket_control_text("state", state, sizeof(state));
+	return !strcmp(state, want);
 }
 
 /* Also at exit: never leave timing disabled, whatever failed. */
 static void enable(void)
 {
-	int fd = open(CONTROL, O_WRONLY);
+	int ret = ket_control_write("enable");
 
-	if (fd >= 0 && write(fd, "enable", 6) != 6)
-		ksft_print_msg("  writing enable to control: %s\n", strerror(errno));
-	close(fd);
+	if (ret)
+		ksft_print_msg("  writing enable to control: %s\n", strerror(-ret));
 }
 
 static uint64_t rnd(void)	/* splitmix64 */
@@ -314,7 +292,7 @@ static bool check_effect(enum cmd cmd)
 
 static void feed(bool control, int n)
 {
-	const char *path = control ? CONTROL : vm_reset, *name = control ? "control" : "reset";
+	const char *path = control ? KET_CONTROL : vm_reset, *name = control ? "control" : "reset";
 	uint64_t tried[NR_CATS] = {}, got[NR_CATS][NR_E] = {}, total[NR_E] = {};
 	int i, e, ret, want, mismatches = 0, broken = 0;
 	struct input in;
@@ -363,20 +341,40 @@ static void feed(bool control, int n)
 			 name, n, total[E_OK], mismatches, broken);
 }
 
+static const char usage[] =
+	"usage: %1$s [-n inputs] [-r seed] [-h]\n"
+	"  -n: inputs written to each file, 12..1000000 (default 500)\n"
+	"  -r: seed of the inputs' generator (default: from the time and pid)\n"
+	"  -h: this help\n";
+
 int main(int argc, char **argv)
 {
-	int n = argc > 1 ? atoi(argv[1]) : 500, v;
 	long page = sysconf(_SC_PAGESIZE);
+	int n = 500, v, opt;
 	char dir[128], *map;
 
-	rng = argc > 2 ? strtoull(argv[2], NULL, 0) : (uint64_t)time(NULL) ^ getpid();
+	rng = (uint64_t)time(NULL) ^ getpid();
+	while ((opt = getopt(argc, argv, "hn:r:")) != -1) {
+		switch (opt) {
+		case 'n':
+			n = ket_opt_num(opt, optarg, NR_CATS, 1000000);
+			break;
+		case 'r':
+			rng = ket_opt_num(opt, optarg, 0, UINT64_MAX);
+			break;
+		case 'h':
+			ket_usage(usage, KSFT_PASS);
+		default:
+			ket_usage(usage, KSFT_FAIL);
+		}
+	}
+	ket_no_operands(argc, argv, usage);
 	data = malloc(HUGE);
 	TEST_ASSERT(data, "out of memory");
 	ksft_print_header();
-	TEST_ASSERT(n >= NR_CATS, "usage: %s [N >= %d [seed]]", argv[0], NR_CATS);
 	ket_require_module();
 	ksft_set_plan(2);
-	ksft_print_msg("seed %lu (rerun: %s %d %lu)\n", rng, argv[0], n, rng);
+	ksft_print_msg("seed %lu (rerun: %s -n %d -r %lu)\n", rng, argv[0], n, rng);
 	atexit(enable);
 
 	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -385,7 +383,7 @@ int main(int argc, char **argv)
 
 	TEST_ASSERT(state_is("enabled"), "timing is not enabled before the test");
 	for (v = 0; v < 2; v++) {
-		vms[v] = vm_create_with_one_vcpu(&vcpus[v], guest_code);
+		vms[v] = vm_create_with_one_vcpu(&vcpus[v], ket_guest_hvcs_on_demand);
 		run_hvcs(v, 0, true);
 		run_hvcs(v, 20 + v, true);
 	}

@@ -10,7 +10,7 @@
  * afterwards: the storm vCPUs' tables fit KVM's exit counts since the last
  * load, and a VM created then matches KVM's binary stats.
  *
- * Usage: load_churn_test [cycles]   (default 20)
+ * Usage: load_churn_test [-n cycles]   (default 20)
  * Needs root and debugfs; the module must not be loaded at the start.
  */
 #define _GNU_SOURCE
@@ -28,6 +28,8 @@
 #include "ucall_common.h"
 #include "ket_gic.h"
 #include "ket_module.h"
+#include "ket_opt.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
@@ -36,7 +38,6 @@
 #define NR_VCPUS	(NR_VMS * VM_VCPUS)
 #define FRESH_VCPUS	2
 #define FRESH_ROUNDS	50
-#define MMIO_GPA	0xa0000000ULL	/* unbacked: completed by run_vcpu() */
 #define SGI_INTID	1
 #define KICK_INTID	20	/* a PPI the test raises to end a lost WFI */
 #define READERS		2
@@ -44,29 +45,17 @@
 
 /* Shared with the guests, one copy in each VM. */
 static uint64_t stop, rounds, nr_vcpus, timer_delta;
-static uint64_t timer_fired[VM_VCPUS];
 /* WFIs the timer did not end within 100 ms of its deadline (the nested
  * QEMU bed has been seen to lose a wake-up under host load): the guest
  * goes on rather than hang, and the test reports them. */
 static uint64_t timer_late[VM_VCPUS];
-
-static void guest_irq_handler(struct ex_regs *regs)
-{
-	uint32_t iar = ket_gic_ack();
-
-	if (KET_INTID(iar) == KET_VTIMER_INTID) {
-		timer_set_ctl(VIRTUAL, CTL_IMASK);
-		WRITE_ONCE(timer_fired[guest_get_vcpuid()], 1);
-	}
-	ket_gic_eoi(iar);
-}
 
 /* Rounds until told to stop, or @rounds of them if that is set. */
 static void guest_code(void)
 {
 	uint32_t me = guest_get_vcpuid(), n = READ_ONCE(nr_vcpus);
 	struct arm_smccc_res res;
-	uint64_t r, i, deadline;
+	uint64_t r, i, deadline, fired;
 
 	ket_gic_init(n);
 	ket_gic_irq_enable(SGI_INTID);
@@ -78,14 +67,14 @@ static void guest_code(void)
 			smccc_hvc(PSCI_0_2_FN_PSCI_VERSION, 0, 0, 0, 0, 0, 0, 0, &res);
 			(void)ket_gic_dist_read();
 		}
-		(void)readl((volatile void *)MMIO_GPA);
-		(void)readl((volatile void *)MMIO_GPA);
+		(void)readl((volatile void *)KET_MMIO_GPA);
+		(void)readl((volatile void *)KET_MMIO_GPA);
 		ket_gic_send_sgi((me + 1) % n, SGI_INTID);
-		WRITE_ONCE(timer_fired[me], 0);
+		fired = READ_ONCE(ket_timer_irqs[me]);
 		deadline = timer_get_cntct(VIRTUAL) + timer_delta;
 		timer_set_cval(VIRTUAL, deadline);
 		timer_set_ctl(VIRTUAL, CTL_ENABLE);
-		while (!READ_ONCE(timer_fired[me])) {
+		while (READ_ONCE(ket_timer_irqs[me]) == fired) {
 			if (timer_get_cntct(VIRTUAL) > deadline + 1000 * timer_delta) {
 				WRITE_ONCE(timer_late[me], timer_late[me] + 1);
 				timer_set_ctl(VIRTUAL, CTL_IMASK);
@@ -99,41 +88,9 @@ static void guest_code(void)
 }
 
 struct vcpu_thread {
-	struct kvm_vcpu *vcpu;
-	pthread_t thread;
-	uint64_t syncs;		/* ucalls seen, in order */
+	struct ket_vcpu_thread run;
 	int stats_fd;		/* KVM's stats, readable while it runs */
 };
-
-static void *run_vcpu(void *arg)
-{
-	struct vcpu_thread *t = arg;
-	struct kvm_run *run = t->vcpu->run;
-	struct ucall uc;
-
-	for (;;) {
-		vcpu_run(t->vcpu);
-		if (run->exit_reason == KVM_EXIT_MMIO && run->mmio.phys_addr == MMIO_GPA) {
-			memset(run->mmio.data, 0, sizeof(run->mmio.data));
-			continue;
-		}
-		switch (get_ucall(t->vcpu, &uc)) {
-		case UCALL_SYNC:
-			TEST_ASSERT(uc.args[1] == t->syncs, "vCPU %u: sync %lu, expected %lu",
-				    t->vcpu->id, uc.args[1], t->syncs);
-			__atomic_store_n(&t->syncs, t->syncs + 1, __ATOMIC_RELAXED);
-			continue;
-		case UCALL_DONE:
-			vcpu_run_complete_io(t->vcpu);	/* the tables are whole */
-			return NULL;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-		default:
-			TEST_FAIL("vCPU %u: unexpected exit %s", t->vcpu->id,
-				  exit_reason_str(run->exit_reason));
-		}
-	}
-}
 
 /* A VM of @n vCPUs running guest_code(), one thread each. */
 static struct kvm_vm *start_vm(int n, uint64_t max_rounds, struct vcpu_thread *t)
@@ -144,11 +101,8 @@ static struct kvm_vm *start_vm(int n, uint64_t max_rounds, struct vcpu_thread *t
 
 	vm = vm_create_with_vcpus(n, guest_code, vcpus);
 	ket_vgic_setup(vm, n);
-	vm_init_descriptor_tables(vm);
-	for (i = 0; i < n; i++)
-		vcpu_init_descriptor_tables(vcpus[i]);
-	vm_install_exception_handler(vm, VECTOR_IRQ_CURRENT, guest_irq_handler);
-	virt_map(vm, MMIO_GPA, MMIO_GPA, 1);
+	ket_install_irq_handler(vm, vcpus, n);
+	virt_map(vm, KET_MMIO_GPA, KET_MMIO_GPA, 1);
 	stop = 0;
 	rounds = max_rounds;
 	nr_vcpus = n;
@@ -158,9 +112,8 @@ static struct kvm_vm *start_vm(int n, uint64_t max_rounds, struct vcpu_thread *t
 	sync_global_to_guest(vm, nr_vcpus);
 	sync_global_to_guest(vm, timer_delta);
 	for (i = 0; i < n; i++) {
-		t[i].vcpu = vcpus[i];
 		t[i].stats_fd = ket_vcpu_stats_fd(vcpus[i]);
-		TEST_ASSERT(!pthread_create(&t[i].thread, NULL, run_vcpu, &t[i]), "pthread_create");
+		ket_vcpu_thread_start(&t[i].run, vcpus[i]);
 	}
 	return vm;
 }
@@ -322,13 +275,14 @@ static int unload(uint64_t *refused)
 static void join_kicking(struct kvm_vm *vm, struct vcpu_thread *t)
 {
 	uint32_t ppi = KVM_ARM_IRQ_TYPE_PPI << KVM_ARM_IRQ_TYPE_SHIFT |
-		       t->vcpu->id << KVM_ARM_IRQ_VCPU_SHIFT | KICK_INTID;
+		       t->run.vcpu->id << KVM_ARM_IRQ_VCPU_SHIFT | KICK_INTID;
 
-	while (pthread_tryjoin_np(t->thread, NULL)) {
+	while (pthread_tryjoin_np(t->run.thread, NULL)) {
 		usleep(100000);
 		kvm_irq_line(vm, ppi, 1);
 		kvm_irq_line(vm, ppi, 0);
 	}
+	TEST_ASSERT(t->run.done, "vCPU %u stopped before GUEST_DONE (above)", t->run.vcpu->id);
 }
 
 /* @vm's count of late timers on vCPU @id, from its guest. */
@@ -344,7 +298,7 @@ static bool all_progress(const uint64_t *before, int cycle)
 	int i, ms = 0;
 
 	for (i = 0; i < NR_VCPUS; i++)
-		while (__atomic_load_n(&storm[i].syncs, __ATOMIC_RELAXED) <= before[i]) {
+		while (ket_vcpu_syncs(&storm[i].run) <= before[i]) {
 			if (ms++ == 10000) {
 				ksft_print_msg("cycle %d: VM %d vCPU %d made no ucall from the load until 10 s after the unload\n",
 					       cycle, i / VM_VCPUS, i % VM_VCPUS);
@@ -355,9 +309,14 @@ static bool all_progress(const uint64_t *before, int cycle)
 	return true;
 }
 
+static const char usage[] =
+	"usage: %1$s [-n cycles] [-h]\n"
+	"  -n: load/unload cycles, 1..100000 (default 20)\n"
+	"  -h: this help\n";
+
 int main(int argc, char *argv[])
 {
-	uint64_t cycles = 20, refused = 0, smin = UINT64_MAX, smax = 0, read_ok, reset_ok;
+	uint64_t cycles, refused = 0, smin = UINT64_MAX, smax = 0, read_ok, reset_ok;
 	uint64_t k0[NR_VCPUS], k1[NR_VCPUS], k2, n, before[NR_VCPUS], unexpected = 0, late = 0;
 	pthread_t helpers[READERS + 1];
 	struct kvm_vm *fresh_vm;
@@ -365,16 +324,9 @@ int main(int argc, char *argv[])
 	int i, ret = 0, done, hvc = ket_type("HVC64");
 	bool progress = true, fits = true, match = true;
 
-	if (argc > 1)
-		cycles = strtoull(argv[1], NULL, 0);
+	cycles = ket_size_opt(argc, argv, 'n', 20, 1, 100000, usage);
 	ksft_print_header();
-	TEST_ASSERT(cycles >= 1 && cycles <= 100000, "cycles must be 1..100000, got '%s'", argv[1]);
-	if (geteuid() != 0)
-		ksft_exit_skip("needs root to load modules\n");
-	if (!ket_is_dir("/sys/kernel/debug"))
-		ksft_exit_skip("debugfs is not mounted at /sys/kernel/debug\n");
-	if (ket_module_loaded())
-		ksft_exit_fail_msg("%s is already loaded; unload it first\n", KET_MODULE_NAME);
+	ket_require_unloaded();
 	ksft_set_plan(6);
 
 	for (i = 0; i < NR_VMS; i++)
@@ -384,7 +336,7 @@ int main(int argc, char *argv[])
 
 	for (done = 0; done < cycles && progress; done++) {
 		for (i = 0; i < NR_VCPUS; i++)
-			before[i] = __atomic_load_n(&storm[i].syncs, __ATOMIC_RELAXED);
+			before[i] = ket_vcpu_syncs(&storm[i].run);
 		ret = ket_module_load();
 		if (ret) {
 			ksft_print_msg("cycle %d: load: %s\n", done, strerror(-ret));
@@ -399,7 +351,7 @@ int main(int argc, char *argv[])
 		progress = all_progress(before, done);
 	}
 	for (i = 0; i < NR_VCPUS; i++) {
-		n = __atomic_load_n(&storm[i].syncs, __ATOMIC_RELAXED);
+		n = ket_vcpu_syncs(&storm[i].run);
 		smin = n < smin ? n : smin;
 		smax = n > smax ? n : smax;
 	}
@@ -426,7 +378,7 @@ int main(int argc, char *argv[])
 		ket_vcpu_table(storm_vms[i / VM_VCPUS], i % VM_VCPUS, &t);	/* waits for it */
 		k1[i] = ket_stat_read(storm[i].stats_fd, "exits");
 		/* A whole round (HVCs included) after the table appeared. */
-		before[i] = __atomic_load_n(&storm[i].syncs, __ATOMIC_RELAXED) + 1;
+		before[i] = ket_vcpu_syncs(&storm[i].run) + 1;
 	}
 	if (!all_progress(before, cycles))
 		fits = false;
@@ -479,7 +431,7 @@ int main(int argc, char *argv[])
 		join_kicking(fresh_vm, &fresh[i]);	/* ran its rounds */
 		late += timer_late_of(fresh_vm, i);
 		ket_vcpu_table(fresh_vm, i, &t);
-		match &= ket_kvm_stats_match(fresh[i].vcpu, &t) && fresh[i].syncs == FRESH_ROUNDS;
+		match &= ket_kvm_stats_match(fresh[i].run.vcpu, &t) && fresh[i].run.syncs == FRESH_ROUNDS;
 	}
 	ksft_print_msg("fresh VM: timer-woken WFIs not woken within 100 ms of their deadline: %lu\n",
 		       late);

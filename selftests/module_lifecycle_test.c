@@ -16,6 +16,7 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
@@ -36,56 +37,27 @@ static void guest_code(void)
 
 struct running_vm {
 	struct kvm_vm *vm;
-	struct kvm_vcpu *vcpu;
-	pthread_t thread;
-	uint64_t syncs;		/* ucalls seen, in order */
-	bool ok;
+	struct ket_vcpu_thread t;
 };
-
-static void *vcpu_thread(void *arg)
-{
-	struct running_vm *r = arg;
-	struct ucall uc;
-
-	for (;;) {
-		vcpu_run(r->vcpu);
-		switch (get_ucall(r->vcpu, &uc)) {
-		case UCALL_SYNC:
-			if (uc.args[1] != __atomic_load_n(&r->syncs, __ATOMIC_RELAXED))
-				return NULL;
-			__atomic_add_fetch(&r->syncs, 1, __ATOMIC_RELAXED);
-			continue;
-		case UCALL_DONE:
-			r->ok = true;
-			return NULL;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-			return NULL;
-		default:
-			ksft_print_msg("unexpected exit: %s\n",
-				       exit_reason_str(r->vcpu->run->exit_reason));
-			return NULL;
-		}
-	}
-}
 
 static void start_vm(struct running_vm *r)
 {
-	memset(r, 0, sizeof(*r));
+	struct kvm_vcpu *vcpu;
+
 	stop = 0;
-	r->vm = vm_create_with_one_vcpu(&r->vcpu, guest_code);
+	r->vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	sync_global_to_guest(r->vm, stop);
-	pthread_create(&r->thread, NULL, vcpu_thread, r);
+	ket_vcpu_thread_start(&r->t, vcpu);
 }
 
 /* Waits until the guest has synced @more more times; false on timeout. */
 static bool keeps_running(struct running_vm *r, uint64_t more)
 {
-	uint64_t want = __atomic_load_n(&r->syncs, __ATOMIC_RELAXED) + more;
+	uint64_t want = ket_vcpu_syncs(&r->t) + more;
 	int i;
 
 	for (i = 0; i < 3000; i++) {
-		if (__atomic_load_n(&r->syncs, __ATOMIC_RELAXED) >= want)
+		if (ket_vcpu_syncs(&r->t) >= want)
 			return true;
 		usleep(10000);
 	}
@@ -97,9 +69,9 @@ static bool stop_vm(struct running_vm *r)
 {
 	stop = 1;
 	sync_global_to_guest(r->vm, stop);
-	pthread_join(r->thread, NULL);
+	pthread_join(r->t.thread, NULL);
 	kvm_vm_free(r->vm);
-	return r->ok;
+	return r->t.done;
 }
 
 static uint64_t hvc64(struct running_vm *r)
@@ -117,13 +89,7 @@ int main(void)
 	int ret;
 
 	ksft_print_header();
-	if (geteuid() != 0)
-		ksft_exit_skip("needs root to load modules\n");
-	if (!ket_is_dir("/sys/kernel/debug"))
-		ksft_exit_skip("debugfs is not mounted at /sys/kernel/debug\n");
-	if (ket_module_loaded())
-		ksft_exit_fail_msg("%s is already loaded; unload it first\n",
-				   KET_MODULE_NAME);
+	ket_require_unloaded();
 	ksft_set_plan(10);
 
 	ret = ket_module_load();

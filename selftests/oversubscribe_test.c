@@ -18,7 +18,7 @@
  *   (d) every vCPU was preempted inside KVM_RUN, never for longer in all
  *       than the run lasted.
  *
- * Usage: oversubscribe_test [seconds]   (default 3)
+ * Usage: oversubscribe_test [-s seconds]   (default 3)
  * Needs root, CPUs 0 and 1, and the module (loaded if it is not).
  */
 #define _GNU_SOURCE
@@ -34,6 +34,8 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_opt.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
@@ -59,10 +61,8 @@ static void guest_code(void)
 }
 
 struct vcpu_thread {
+	struct ket_vcpu_thread run;
 	struct kvm_vm *vm;
-	struct kvm_vcpu *vcpu;
-	pthread_t thread;
-	uint64_t syncs;
 	/* The thread's life and the CPU time it got, in ns: it was off its
 	 * CPU for the difference. */
 	uint64_t life, cpu;
@@ -93,32 +93,15 @@ static void *run_vcpu(void *arg)
 	struct vcpu_thread *t = arg;
 	uint64_t start = now_ns();
 	struct timespec cpu;
-	struct ucall uc;
 
 	TEST_ASSERT(sched_getscheduler(0) == SCHED_OTHER && on_host_cpus(),
-		    "vCPU %u thread: not SCHED_OTHER on CPUs 0-1 only", t->vcpu->id);
-	for (;;) {
-		vcpu_run(t->vcpu);
-		switch (get_ucall(t->vcpu, &uc)) {
-		case UCALL_SYNC:
-			TEST_ASSERT(uc.args[1] == t->syncs, "vCPU %u: sync %lu, expected %lu",
-				    t->vcpu->id, uc.args[1], t->syncs);
-			__atomic_store_n(&t->syncs, t->syncs + 1, __ATOMIC_RELAXED);
-			continue;
-		case UCALL_DONE:
-			/* Complete the ucall's exit: the table is then whole. */
-			vcpu_run_complete_io(t->vcpu);
-			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
-			t->cpu = cpu.tv_sec * 1000000000ull + cpu.tv_nsec;
-			t->life = now_ns() - start;
-			return NULL;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-		default:
-			TEST_FAIL("vCPU %u: unexpected exit %s", t->vcpu->id,
-				  exit_reason_str(t->vcpu->run->exit_reason));
-		}
-	}
+		    "vCPU %u thread: not SCHED_OTHER on CPUs 0-1 only", t->run.vcpu->id);
+	TEST_ASSERT(ket_vcpu_loop(&t->run), "vCPU %u stopped before GUEST_DONE (above)",
+		    t->run.vcpu->id);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	t->cpu = cpu.tv_sec * 1000000000ull + cpu.tv_nsec;
+	t->life = now_ns() - start;
+	return NULL;
 }
 
 /* NR_VCPUS vCPUs in as few VMs as KVM allows. */
@@ -135,7 +118,7 @@ static void create_vms(void)
 		vms[nr_vms] = vm_create_with_vcpus(n, guest_code, vcpus);
 		for (j = 0; j < n; j++) {
 			threads[i + j].vm = vms[nr_vms];
-			threads[i + j].vcpu = vcpus[j];
+			threads[i + j].run.vcpu = vcpus[j];
 		}
 		nr_vms++;
 	}
@@ -161,10 +144,10 @@ static bool tables_match(struct ket_table *tables)
 	bool ok = true;
 
 	for (i = 0; i < NR_VCPUS; i++) {
-		ket_vcpu_table(threads[i].vm, threads[i].vcpu->id, &tables[i]);
-		if (!ket_kvm_stats_match(threads[i].vcpu, &tables[i])) {
+		ket_vcpu_table(threads[i].vm, threads[i].run.vcpu->id, &tables[i]);
+		if (!ket_kvm_stats_match(threads[i].run.vcpu, &tables[i])) {
 			ksft_print_msg("  (the lines above: vCPU %u of VM %d)\n",
-				       threads[i].vcpu->id, threads[i].vm->fd);
+				       threads[i].run.vcpu->id, threads[i].vm->fd);
 			ok = false;
 		}
 	}
@@ -193,10 +176,15 @@ static bool tables_match(struct ket_table *tables)
 	return ok;
 }
 
+static const char usage[] =
+	"usage: %1$s [-s seconds] [-h]\n"
+	"  -s: how long the vCPUs run, 1..3600 (default 3)\n"
+	"  -h: this help\n";
+
 int main(int argc, char *argv[])
 {
 	static struct ket_table tables[NR_VCPUS];
-	uint64_t seconds = 3, unpaired0, unpaired1, no_state0, no_state1, t0, t1;
+	uint64_t seconds, unpaired0, unpaired1, no_state0, no_state1, t0, t1;
 	uint64_t wall_ticks, lost_ticks, lost = 0, sum = 0, cmin = UINT64_MAX, cmax = 0, longest = 0;
 	uint64_t smin = UINT64_MAX, smax = 0;
 	struct sched_param sp = { .sched_priority = 0 };
@@ -206,10 +194,8 @@ int main(int argc, char *argv[])
 	pthread_attr_t attr;
 	double ratio;
 
-	if (argc > 1)
-		seconds = strtoull(argv[1], NULL, 0);
+	seconds = ket_size_opt(argc, argv, 's', 3, 1, 3600, usage);
 	ksft_print_header();
-	TEST_ASSERT(seconds >= 1 && seconds <= 3600, "seconds must be 1..3600, got '%s'", argv[1]);
 	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	TEST_REQUIRE(ncpus >= HOST_CPUS);
 	ket_require_module();
@@ -238,7 +224,7 @@ int main(int argc, char *argv[])
 
 	t0 = now_ns();
 	for (i = 0; i < NR_VCPUS; i++)
-		TEST_ASSERT(!pthread_create(&threads[i].thread, &attr, run_vcpu, &threads[i]),
+		TEST_ASSERT(!pthread_create(&threads[i].run.thread, &attr, run_vcpu, &threads[i]),
 			    "pthread_create");
 	/* The main thread only sleeps and stops the guests: off the vCPUs'
 	 * CPUs if there are others. */
@@ -251,7 +237,7 @@ int main(int argc, char *argv[])
 	for (i = 0; i < nr_vms; i++)
 		sync_global_to_guest(vms[i], stop);
 	for (i = 0; i < NR_VCPUS; i++)
-		pthread_join(threads[i].thread, NULL);
+		pthread_join(threads[i].run.thread, NULL);
 	t1 = now_ns();
 
 	matched = tables_match(tables);
@@ -266,7 +252,7 @@ int main(int argc, char *argv[])
 	wall_ticks = (uint64_t)((double)(t1 - t0) * tables[0].hz / 1e9);
 	for (i = 0; i < NR_VCPUS; i++) {
 		const struct ket_row *r = &tables[i].rows[d];
-		uint64_t syncs = threads[i].syncs;
+		uint64_t syncs = threads[i].run.syncs;
 
 		sum += r->total;
 		lost += threads[i].life - threads[i].cpu;

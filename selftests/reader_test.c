@@ -14,7 +14,7 @@
  * histograms; every row read must be one that could exist (check_row(),
  * check_hist()), and no count goes back from one read to the next.
  *
- * Usage: reader_test [seconds], Part B's length (default 3). Needs root
+ * Usage: reader_test [-s seconds], Part B's length (default 3). Needs root
  * and no other VM running; loads the module if needed.
  */
 #define _GNU_SOURCE
@@ -31,10 +31,11 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_opt.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
-#define CONTROL		KET_DEBUGFS_ROOT "/control"
 #define BIG		(4 << 20)	/* more than any file */
 #define TRIES		5
 #define OFFSETS		12
@@ -68,35 +69,15 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-/* Runs @vcpu to its next ucall, which must be @cmd. */
-static void run(struct kvm_vcpu *vcpu, uint64_t cmd)
-{
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
-	TEST_ASSERT_EQ(uc.cmd, cmd);
-}
-
 static void *run_to_done(void *vcpu)
 {
-	run(vcpu, UCALL_DONE);
+	ket_run_to(vcpu, UCALL_DONE);
 	return NULL;
-}
-
-static bool control(const char *cmd)
-{
-	int fd = open(CONTROL, O_WRONLY);
-	bool ok = fd >= 0 && write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd);
-
-	close(fd);
-	return ok;
 }
 
 static void reenable(void)	/* at exit: never leave timing disabled */
 {
-	control("enable");
+	ket_control_write("enable");
 }
 
 /*
@@ -243,7 +224,7 @@ static void part_a(void)
 					     "pread", "lseek and read" };
 	char why[256], path[256];
 	struct kvm_vcpu *vcpu;
-	int i, m, retries;
+	int i, m, retries, ret;
 	struct ket_table t;
 	struct kvm_vm *vm;
 	bool ok;
@@ -251,11 +232,12 @@ static void part_a(void)
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	hvcs = 200;
 	sync_global_to_guest(vm, hvcs);
-	run(vcpu, UCALL_SYNC);
-	run(vcpu, UCALL_DONE);
+	ket_run_to(vcpu, UCALL_SYNC);
+	ket_run_to(vcpu, UCALL_DONE);
 	ket_vcpu_table(vm, 0, &t);
 	TEST_ASSERT_EQ(t.rows[ket_type("HVC64")].count, 200);
-	TEST_ASSERT(control("disable"), "writing disable to control: %s", strerror(errno));
+	ret = ket_control_write("disable");
+	TEST_ASSERT(!ret, "writing disable to control: %s", strerror(-ret));
 	TEST_ASSERT(!nftw(KET_DEBUGFS_ROOT, add_file, 8, FTW_PHYS), "walking %s: %s",
 		    KET_DEBUGFS_ROOT, strerror(errno));
 	snprintf(path, sizeof(path), KET_DEBUGFS_ROOT "/%s/vcpu0/histogram", t.vm);
@@ -273,7 +255,8 @@ static void part_a(void)
 		ksft_test_result(ok, "%s: 1-byte reads, reads of 2,3,5,7,13,4093 bytes, %d preads and %d lseeks give what one read() gives (%d retries)\n",
 				 files[i] + strlen(KET_DEBUGFS_ROOT) + 1, OFFSETS, OFFSETS, retries);
 	}
-	TEST_ASSERT(control("enable"), "writing enable to control: %s", strerror(errno));
+	ret = ket_control_write("enable");
+	TEST_ASSERT(!ret, "writing enable to control: %s", strerror(-ret));
 	kvm_vm_free(vm);
 }
 
@@ -399,7 +382,7 @@ static void part_b(int seconds)
 	for (i = 0; i < ARRAY_SIZE(names); i++)
 		snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, names[i]);
 	for (i = 0; i < 2; i++) {
-		run(vcpus[i], UCALL_SYNC);
+		ket_run_to(vcpus[i], UCALL_SYNC);
 		TEST_ASSERT(ket_wait_for(paths[3 + i], 10), "%s did not appear", paths[3 + i]);
 	}
 	for (i = 0; i < 4; i++)
@@ -432,12 +415,17 @@ static void part_b(int seconds)
 	kvm_vm_free(vm);
 }
 
+static const char usage[] =
+	"usage: %1$s [-s seconds] [-h]\n"
+	"  -s: how long readers race with running vCPUs (part B), 1..3600 (default 3)\n"
+	"  -h: this help\n";
+
 int main(int argc, char **argv)
 {
-	int seconds = argc > 1 ? atoi(argv[1]) : 3;
+	int seconds;
 
+	seconds = ket_size_opt(argc, argv, 's', 3, 1, 3600, usage);
 	ksft_print_header();
-	TEST_ASSERT(seconds > 0, "usage: %s [seconds]", argv[0]);
 	ket_require_module();
 	big = calloc(BIG + 1, 1);	/* NUL-terminated for same()'s messages */
 	TEST_ASSERT(big, "out of memory");

@@ -3,7 +3,7 @@
  * vm_churn_test: kvm_exit_timing survives VM churn with readers walking
  * directories that vanish under them.
  *
- *   vm_churn_test [cycles]	(default 50; make stress runs 2000)
+ *   vm_churn_test [-n cycles]	(default 50; make stress runs 2000)
  *
  * The main thread creates and destroys VMs, 1 and 2 vCPUs alternately,
  * each vCPU making HVCS HVCs. Every CHECK_EVERY-th VM (and the last) is
@@ -35,10 +35,11 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_module.h"
+#include "ket_opt.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
-#define CONTROL		KET_DEBUGFS_ROOT "/control"
 #define HVCS		8
 #define CHECK_EVERY	10
 #define READERS		2
@@ -208,16 +209,6 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static void run_to_sync(struct kvm_vcpu *vcpu)
-{
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
-	TEST_ASSERT_EQ(uc.cmd, UCALL_SYNC);
-}
-
 /* Each vCPU's table against KVM's stats; the VM's vCPUs are at their sync. */
 static bool check_vm(struct kvm_vm *vm, struct kvm_vcpu **vcpus, int nr)
 {
@@ -252,23 +243,24 @@ static bool check_vm(struct kvm_vm *vm, struct kvm_vcpu **vcpus, int nr)
 	return ok;
 }
 
+static const char usage[] =
+	"usage: %1$s [-n cycles] [-h]\n"
+	"  -n: VMs created and destroyed, 1..1000000 (default 50)\n"
+	"  -h: this help\n";
+
 int main(int argc, char *argv[])
 {
 	uint64_t vms0, vcpus0, no_state0, lost0, vms, nvcpus, no_state, lost;
-	uint64_t cycles = 50, i, checked = 0, matched = 0, errors = 0;
+	uint64_t cycles, i, checked = 0, matched = 0, errors = 0;
 	struct reader readers[READERS] = { 0 }, sum = { 0 };
-	char *end, prev[128] = "";
+	char prev[128] = "";
 	bool stale = false;
 	struct kvm_vcpu *vcpus[2];
 	struct kvm_vm *vm;
 	int r, e, nr;
 
+	cycles = ket_size_opt(argc, argv, 'n', 50, 1, 1000000, usage);
 	ksft_print_header();
-	if (argc > 1) {
-		cycles = strtoull(argv[1], &end, 10);
-		if (*end || !cycles)
-			ksft_exit_fail_msg("usage: %s [cycles >= 1], not '%s'\n", argv[0], argv[1]);
-	}
 	ket_require_module();
 	ksft_set_plan(5);
 	vms0 = ket_control("vms");
@@ -297,7 +289,7 @@ int main(int argc, char *argv[])
 		nr = 1 + i % 2;
 		vm = vm_create_with_vcpus(nr, guest_code, vcpus);
 		for (e = 0; e < nr; e++)
-			run_to_sync(vcpus[e]);
+			ket_run_to_sync(vcpus[e], 0);
 		if (check) {
 			checked++;
 			matched += check_vm(vm, vcpus, nr) && !stale;

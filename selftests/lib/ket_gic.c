@@ -4,6 +4,7 @@
 
 #include "kvm_util.h"
 #include "processor.h"
+#include "arch_timer.h"
 #include "gic.h"
 #include "vgic.h"
 #include "ket_gic.h"
@@ -132,4 +133,29 @@ void ket_gic_send_sgi(int target, int intid)
 uint32_t ket_gic_dist_read(void)
 {
 	return readl(GICD(GICD_TYPER));
+}
+
+uint64_t ket_timer_irqs[KET_MAX_VCPUS];
+
+void ket_guest_irq_handler(struct ex_regs *regs)
+{
+	uint32_t iar = ket_gic_ack();
+
+	if (KET_INTID(iar) == KET_VTIMER_INTID) {
+		timer_set_ctl(VIRTUAL, CTL_IMASK);
+		WRITE_ONCE(ket_timer_irqs[guest_get_vcpuid()],
+			   ket_timer_irqs[guest_get_vcpuid()] + 1);
+	}
+	ket_gic_eoi(iar);
+}
+
+void ket_install_irq_handler(struct kvm_vm *vm, struct kvm_vcpu **vcpus, int nr_vcpus)
+{
+	int i;
+
+	TEST_ASSERT(nr_vcpus <= KET_MAX_VCPUS, "%d vCPUs, at most %d", nr_vcpus, KET_MAX_VCPUS);
+	vm_init_descriptor_tables(vm);
+	for (i = 0; i < nr_vcpus; i++)
+		vcpu_init_descriptor_tables(vcpus[i]);
+	vm_install_exception_handler(vm, VECTOR_IRQ_CURRENT, ket_guest_irq_handler);
 }

@@ -10,12 +10,14 @@
 #include <stdint.h>
 
 #include "kvm_util.h"
+#include "processor.h"
 
 #define KET_GICC_BASE_GPA	0x8030000ULL	/* GICv2 CPU interface */
 #define KET_VTIMER_INTID	27
 #define KET_SPI_INTID		40
 #define KET_NR_IRQS		64
 #define KET_INTID(iar)		((iar) & 0x3ff)
+#define KET_MAX_VCPUS		8	/* of a VM using ket_guest_irq_handler() */
 
 /*
  * Host: gives @vm (whose @nr_vcpus vCPUs all exist) an in-kernel vGIC
@@ -39,5 +41,18 @@ void ket_gic_eoi(uint32_t iar);
 void ket_gic_send_sgi(int target, int intid);
 /* One read of a distributor register (GICD_TYPER): MMIO KVM emulates. */
 uint32_t ket_gic_dist_read(void);
+
+/* Guest: the virtual timer interrupts each vCPU took in
+ * ket_guest_irq_handler(); the host reads them with
+ * sync_global_from_guest(). */
+extern uint64_t ket_timer_irqs[KET_MAX_VCPUS];
+
+/* Guest IRQ handler: acknowledges and ends the interrupt; a virtual timer
+ * interrupt also masks the timer (one interrupt per arming) and counts in
+ * ket_timer_irqs[]. */
+void ket_guest_irq_handler(struct ex_regs *regs);
+
+/* Host: installs ket_guest_irq_handler() on @vm's @nr_vcpus @vcpus. */
+void ket_install_irq_handler(struct kvm_vm *vm, struct kvm_vcpu **vcpus, int nr_vcpus);
 
 #endif /* KET_GIC_H */

@@ -186,17 +186,3 @@ int ket_read_histogram(const char *path, struct ket_histogram *h)
 	TEST_ASSERT(rows == KET_EXIT_TYPES, "%s: %d percentile lines", path, rows);
 	return 0;
 }
-
-uint64_t ket_control(const char *key)
-{
-	char *text = ket_slurp(KET_DEBUGFS_ROOT "/control", NULL), pattern[64], *p;
-	uint64_t value;
-
-	TEST_ASSERT(text, "cannot read " KET_DEBUGFS_ROOT "/control");
-	snprintf(pattern, sizeof(pattern), "\n%s: ", key);
-	p = strstr(text, pattern);
-	TEST_ASSERT(p && sscanf(p + strlen(pattern), "%lu", &value) == 1,
-		    "control has no '%s' line", key);
-	free(text);
-	return value;
-}

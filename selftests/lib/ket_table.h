@@ -68,8 +68,4 @@ int ket_read_histogram(const char *path, struct ket_histogram *h);
 /* Reads a whole file into a malloc'ed, NUL-terminated buffer. */
 char *ket_slurp(const char *path, size_t *len);
 
-/* The number after "@key: " in the module's control file; fails the test
- * if the file or the line is missing. */
-uint64_t ket_control(const char *key);
-
 #endif /* KET_TABLE_H */

@@ -141,16 +141,6 @@ uint64_t ket_counter_hz(void)
 	return hz;
 }
 
-void ket_require_module(void)
-{
-	int ret;
-
-	if (ket_module_loaded())
-		return;
-	ret = ket_module_load();
-	TEST_ASSERT(!ret, "cannot load %s: %s", ket_module_path(), strerror(-ret));
-}
-
 void ket_guest_hvcs(uint64_t n)
 {
 	struct arm_smccc_res res;

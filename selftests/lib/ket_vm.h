@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "kvm_util.h"
+#include "ket_module.h"
 #include "ket_table.h"
 
 /* /sys/kernel/debug/kvm_exit_timing/<pid>-<fd>, as KVM names the VM. */
@@ -54,8 +55,5 @@ bool ket_kvm_stats_match(struct kvm_vcpu *vcpu, const struct ket_table *t);
 
 /* The arm64 counter's frequency (CNTFRQ_EL0), as the guest's timer sees it. */
 uint64_t ket_counter_hz(void);
-
-/* Loads the module unless it is loaded; fails the test if it cannot. */
-void ket_require_module(void);
 
 #endif /* KET_VM_H */

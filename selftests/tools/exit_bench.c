@@ -25,15 +25,15 @@
  *                from the timer's deadline to the guest
  *                running again
  *
- * exit_bench --reads VMS VCPUS [R] instead creates VMS VMs of VCPUS vCPUs,
- * runs each vCPU through a few exits, and times R reads (default 20) of a
+ * exit_bench -t VMS,VCPUS instead creates VMS VMs of VCPUS vCPUs, runs
+ * each vCPU through a few exits, and times R reads (default 20) of a
  * vCPU's stats, a VM's summary and the global summary of kvm_exit_timing,
  * which must be loaded. Lines: "read <file> bytes=<b> min=<t> median=<t>"
  * (t in tenths of a nanosecond of CLOCK_MONOTONIC), then the module's
  * "memory" lines from its control file.
  *
  * Usage: exit_bench [-n N] [-r R] [bench...]    (default: all, N=2000, R=7)
- *        exit_bench --reads VMS VCPUS [R]
+ *        exit_bench -t VMS,VCPUS [-r R]         (default R=20)
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -47,10 +47,10 @@
 #include "arch_timer.h"
 #include "ucall_common.h"
 #include "ket_gic.h"
+#include "ket_opt.h"
+#include "ket_run.h"
 #include "ket_vm.h"
 
-/* Unbacked: MMIO this program's KVM_RUN loop completes. */
-#define MMIO_GPA	0xa0000000ULL
 #define PING_INTID	1
 #define STOP_INTID	2
 #define MAX_REPEATS	101
@@ -110,7 +110,7 @@ static uint64_t guest_op_once(enum op op)
 		(void)ket_gic_dist_read();
 		break;
 	case OP_MMIO_USER:
-		(void)readl((volatile void *)MMIO_GPA);
+		(void)readl((volatile void *)KET_MMIO_GPA);
 		break;
 	case OP_SGI:
 		ket_gic_send_sgi(1, PING_INTID);
@@ -179,35 +179,9 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-/* Runs the vCPU to its next ucall, completing MMIO at MMIO_GPA. */
-static uint64_t run_to_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
-{
-	struct kvm_run *run = vcpu->run;
-
-	for (;;) {
-		vcpu_run(vcpu);
-		if (run->exit_reason == KVM_EXIT_MMIO && run->mmio.phys_addr == MMIO_GPA) {
-			memset(run->mmio.data, 0, sizeof(run->mmio.data));
-			continue;
-		}
-		switch (get_ucall(vcpu, uc)) {
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(*uc);
-			break;
-		case UCALL_NONE:
-			TEST_FAIL("unexpected exit %s", exit_reason_str(run->exit_reason));
-			break;
-		default:
-			return uc->cmd;
-		}
-	}
-}
-
 static void *run_ponger(void *vcpu)
 {
-	struct ucall uc;
-
-	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_DONE);
+	ket_run_to(vcpu, UCALL_DONE);
 	return NULL;
 }
 
@@ -240,7 +214,7 @@ static void run_bench(const struct bench *b, uint64_t n, int repeats)
 	if (b->gic)
 		ket_vgic_setup(vm, nr);
 	if (b->op == OP_MMIO_USER)
-		virt_map(vm, MMIO_GPA, MMIO_GPA, 1);
+		virt_map(vm, KET_MMIO_GPA, KET_MMIO_GPA, 1);
 	guest_op = b->op;
 	guest_n = n;
 	guest_passes = repeats + 1;
@@ -253,11 +227,11 @@ static void run_bench(const struct bench *b, uint64_t n, int repeats)
 	if (nr == 2)
 		pthread_create(&ponger, NULL, run_ponger, vcpus[1]);
 	for (pass = 0; pass <= repeats; pass++) {
-		TEST_ASSERT_EQ(run_to_ucall(vcpus[0], &uc), UCALL_SYNC);
+		TEST_ASSERT_EQ(ket_run_to_ucall(vcpus[0], &uc), UCALL_SYNC);
 		if (pass > 0)
 			v[pass - 1] = uc.args[1] * 10000000000ULL / hz / n;
 	}
-	TEST_ASSERT_EQ(run_to_ucall(vcpus[0], &uc), UCALL_DONE);
+	ket_run_to(vcpus[0], UCALL_DONE);
 	if (nr == 2)
 		pthread_join(ponger, NULL);
 	kvm_vm_free(vm);
@@ -265,7 +239,7 @@ static void run_bench(const struct bench *b, uint64_t n, int repeats)
 	print_result("bench", b->name, v, repeats, extra);
 }
 
-/* ---- --reads: the cost of reading the tables. */
+/* ---- -t: the cost of reading the tables. */
 
 static void guest_few_exits(void)
 {
@@ -314,17 +288,16 @@ static void run_reads(int nr_vms, int nr_vcpus, int r)
 	struct kvm_vcpu *vcpus[KVM_MAX_VCPUS];
 	struct kvm_vm *vms[64];
 	char dir[256], path[300], line[256];
-	struct ucall uc;
 	FILE *f;
 	int i, j;
 
 	TEST_ASSERT(nr_vms >= 1 && nr_vms <= 64 && nr_vcpus >= 1 && nr_vcpus <= 64,
-		    "--reads: 1..64 VMs of 1..64 vCPUs");
+		    "-t: 1..64 VMs of 1..64 vCPUs");
 	ket_require_module();
 	for (i = 0; i < nr_vms; i++) {
 		vms[i] = vm_create_with_vcpus(nr_vcpus, guest_few_exits, vcpus);
 		for (j = 0; j < nr_vcpus; j++)
-			TEST_ASSERT_EQ(run_to_ucall(vcpus[j], &uc), UCALL_DONE);
+			ket_run_to(vcpus[j], UCALL_DONE);
 	}
 	/* Each vCPU's directory is made by a work item: wait for the last. */
 	ket_vm_dir(vms[nr_vms - 1], dir, sizeof(dir));
@@ -347,28 +320,59 @@ static void run_reads(int nr_vms, int nr_vcpus, int r)
 		kvm_vm_free(vms[i]);
 }
 
+static const char usage[] =
+	"usage: %1$s [-n N] [-r R] [bench...]\n"
+	"       %1$s -t VMS,VCPUS [-r R]\n"
+	"  -n: round trips per pass, 1..100000000 (default 2000)\n"
+	"  -r: timed passes after a warm-up, or reads timed with -t, 1..100\n"
+	"      (default 7, or 20 with -t)\n"
+	"  -t: time reads of the module's tables with VMS VMs of VCPUS vCPUs alive,\n"
+	"      1..64 each, instead of the benchmarks\n"
+	"  -h: this help\n"
+	"  bench: hvc64 sys64 dabt_io_mem dabt_io_user sgi wfi_timer (default: all)\n";
+
+/* -t's VMS,VCPUS. */
+static void parse_vms_vcpus(const char *arg, int *vms, int *vcpus)
+{
+	char first[16];
+	size_t len = strcspn(arg, ",");
+
+	if (!arg[len] || len >= sizeof(first))
+		ket_opt_fail('t', arg, "VMS,VCPUS");
+	snprintf(first, sizeof(first), "%.*s", (int)len, arg);
+	*vms = ket_opt_num('t', first, 1, 64);
+	*vcpus = ket_opt_num('t', arg + len + 1, 1, 64);
+}
+
 int main(int argc, char *argv[])
 {
+	int repeats = 0, vms = 0, vcpus = 0, i, b, opt;
 	uint64_t n = 2000;
-	int repeats = 7, i, b;
 
-	if (argc >= 4 && !strcmp(argv[1], "--reads")) {
-		repeats = argc > 4 ? atoi(argv[4]) : 20;
-		TEST_ASSERT(repeats >= 1 && repeats < MAX_REPEATS, "need 1 <= R < %d", MAX_REPEATS);
-		run_reads(atoi(argv[2]), atoi(argv[3]), repeats);
+	while ((opt = getopt(argc, argv, "hn:r:t:")) != -1) {
+		switch (opt) {
+		case 'n':
+			n = ket_opt_num(opt, optarg, 1, 100000000);
+			break;
+		case 'r':
+			repeats = ket_opt_num(opt, optarg, 1, MAX_REPEATS - 1);
+			break;
+		case 't':
+			parse_vms_vcpus(optarg, &vms, &vcpus);
+			break;
+		case 'h':
+			ket_usage(usage, KSFT_PASS);
+		default:
+			ket_usage(usage, KSFT_FAIL);
+		}
+	}
+	if (vms) {
+		ket_no_operands(argc, argv, usage);
+		run_reads(vms, vcpus, repeats ?: 20);
 		return 0;
 	}
-	for (i = 1; i < argc && argv[i][0] == '-'; i += 2) {
-		TEST_ASSERT(i + 1 < argc, "%s needs a value", argv[i]);
-		if (!strcmp(argv[i], "-n"))
-			n = strtoull(argv[i + 1], NULL, 0);
-		else if (!strcmp(argv[i], "-r"))
-			repeats = atoi(argv[i + 1]);
-		else
-			TEST_FAIL("usage: exit_bench [-n N] [-r R] [bench...] | --reads VMS VCPUS [R]");
-	}
-	TEST_ASSERT(n >= 1 && repeats >= 1 && repeats < MAX_REPEATS, "need N >= 1, 1 <= R < %d",
-		    MAX_REPEATS);
+	repeats = repeats ?: 7;
+	i = optind;
 	if (i == argc) {
 		for (b = 0; b < ARRAY_SIZE(benches); b++)
 			run_bench(&benches[b], n, repeats);

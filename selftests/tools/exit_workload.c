@@ -9,7 +9,7 @@
  * this VMM). When kvm_exit_timing is loaded, it prints the VM's tables
  * before it destroys the VM.
  *
- * Usage: exit_workload [vcpus [rounds]]   (default: 2 vCPUs, 200 rounds)
+ * Usage: exit_workload [-v vcpus] [-r rounds]   (default: 2 vCPUs, 200 rounds)
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -21,34 +21,24 @@
 #include "ucall_common.h"
 #include "ket_gic.h"
 #include "ket_module.h"
+#include "ket_opt.h"
+#include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
 
-#define MAX_VCPUS	8
+#define MAX_VCPUS	KET_MAX_VCPUS
 #define HVCS		5
 #define DIST_READS	5
 #define SGI_INTID	1
 
 static uint64_t rounds = 200, nr_vcpus = 2;
 static uint64_t timer_delta;		/* counter ticks: 100 us */
-static uint64_t timer_fired[MAX_VCPUS];
-
-static void guest_irq_handler(struct ex_regs *regs)
-{
-	uint32_t iar = ket_gic_ack();
-
-	if (KET_INTID(iar) == KET_VTIMER_INTID) {
-		timer_set_ctl(VIRTUAL, CTL_IMASK);
-		WRITE_ONCE(timer_fired[guest_get_vcpuid()], 1);
-	}
-	ket_gic_eoi(iar);
-}
 
 static void guest_code(void)
 {
 	uint32_t me = guest_get_vcpuid(), n = READ_ONCE(nr_vcpus);
 	struct arm_smccc_res res;
-	uint64_t r, i;
+	uint64_t r, i, fired;
 
 	ket_gic_init(n);
 	ket_gic_irq_enable(SGI_INTID);
@@ -61,38 +51,15 @@ static void guest_code(void)
 			(void)ket_gic_dist_read();
 		if (n > 1)
 			ket_gic_send_sgi((me + 1) % n, SGI_INTID);
-		WRITE_ONCE(timer_fired[me], 0);
+		fired = READ_ONCE(ket_timer_irqs[me]);
 		timer_set_cval(VIRTUAL, timer_get_cntct(VIRTUAL) + READ_ONCE(timer_delta));
 		timer_set_ctl(VIRTUAL, CTL_ENABLE);
-		while (!READ_ONCE(timer_fired[me]))
+		while (READ_ONCE(ket_timer_irqs[me]) == fired)
 			wfi();
 		if (r % 10 == 9)
-			GUEST_SYNC(r);
+			GUEST_SYNC(r / 10);
 	}
 	GUEST_DONE();
-}
-
-static void *vcpu_thread(void *arg)
-{
-	struct kvm_vcpu *vcpu = arg;
-	struct ucall uc;
-
-	for (;;) {
-		vcpu_run(vcpu);
-		switch (get_ucall(vcpu, &uc)) {
-		case UCALL_SYNC:
-			continue;
-		case UCALL_DONE:
-			/* Complete the pending exit so that the tables are whole. */
-			vcpu_run_complete_io(vcpu);
-			return NULL;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-		default:
-			TEST_FAIL("vCPU %u: unexpected exit %s", vcpu->id,
-				  exit_reason_str(vcpu->run->exit_reason));
-		}
-	}
 }
 
 static void print_file(const char *path)
@@ -105,36 +72,50 @@ static void print_file(const char *path)
 	free(text);
 }
 
+static const char usage[] =
+	"usage: %1$s [-v vcpus] [-r rounds] [-h]\n"
+	"  -v: vCPUs of the VM, 1..8 (default 2)\n"
+	"  -r: rounds each vCPU makes, 1..1000000 (default 200)\n"
+	"  -h: this help\n";
+
 int main(int argc, char *argv[])
 {
 	struct kvm_vcpu *vcpus[MAX_VCPUS];
-	pthread_t threads[MAX_VCPUS];
+	struct ket_vcpu_thread threads[MAX_VCPUS];
 	char dir[128], path[192];
 	struct kvm_vm *vm;
-	int i, gic;
+	int i, gic, opt;
 
-	if (argc > 1)
-		nr_vcpus = strtoull(argv[1], NULL, 0);
-	if (argc > 2)
-		rounds = strtoull(argv[2], NULL, 0);
-	TEST_ASSERT(nr_vcpus >= 1 && nr_vcpus <= MAX_VCPUS,
-		    "vcpus must be 1..%d, got '%s'", MAX_VCPUS, argv[1]);
+	while ((opt = getopt(argc, argv, "hv:r:")) != -1) {
+		switch (opt) {
+		case 'v':
+			nr_vcpus = ket_opt_num(opt, optarg, 1, MAX_VCPUS);
+			break;
+		case 'r':
+			rounds = ket_opt_num(opt, optarg, 1, 1000000);
+			break;
+		case 'h':
+			ket_usage(usage, KSFT_PASS);
+		default:
+			ket_usage(usage, KSFT_FAIL);
+		}
+	}
+	ket_no_operands(argc, argv, usage);
 
 	vm = vm_create_with_vcpus(nr_vcpus, guest_code, vcpus);
 	gic = ket_vgic_setup(vm, nr_vcpus);
-	vm_init_descriptor_tables(vm);
-	for (i = 0; i < nr_vcpus; i++)
-		vcpu_init_descriptor_tables(vcpus[i]);
-	vm_install_exception_handler(vm, VECTOR_IRQ_CURRENT, guest_irq_handler);
+	ket_install_irq_handler(vm, vcpus, nr_vcpus);
 	timer_delta = ket_counter_hz() / 10000;
 	sync_global_to_guest(vm, timer_delta);
 	sync_global_to_guest(vm, rounds);
 	sync_global_to_guest(vm, nr_vcpus);
 
 	for (i = 0; i < nr_vcpus; i++)
-		pthread_create(&threads[i], NULL, vcpu_thread, vcpus[i]);
-	for (i = 0; i < nr_vcpus; i++)
-		pthread_join(threads[i], NULL);
+		ket_vcpu_thread_start(&threads[i], vcpus[i]);
+	for (i = 0; i < nr_vcpus; i++) {
+		pthread_join(threads[i].thread, NULL);
+		TEST_ASSERT(threads[i].done, "vCPU %d stopped before GUEST_DONE (above)", i);
+	}
 	printf("exit_workload: VM %d-%d (GICv%d): %lu vCPUs x %lu rounds of %d HVCs, %d distributor reads, an SGI, a timer interrupt in WFI; a ucall every 10 rounds\n",
 	       getpid(), vm->fd, gic, nr_vcpus, rounds, HVCS, DIST_READS);
 

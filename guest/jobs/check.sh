@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=dash
+# shellcheck disable=SC2034,SC2154 # label, n, failed: the runner's (guest/init, guest/lib.sh)
+#
+# Job check (make check, test kernel): our tests at their quick counts,
+# then the upstream regression list. The jobs debug and stress run the
+# same with other sizes (run_check).
+
+# make bench's smoke run: a few hundred round trips of every benchmark; it
+# must run and report every row. Never a speed: this kernel has debug
+# checks and no deterministic clock.
+BENCHES="hvc64 sys64 dabt_io_mem dabt_io_user sgi wfi_timer"
+bench_smoke() {
+	local b
+	/ket/tools/exit_bench -n 200 -r 3 >/tmp/bench.out 2>&1 || { sed 's/^/# /' /tmp/bench.out | tee -a "$RESULTS"; return 1; }
+	sed 's/^/# /' /tmp/bench.out | grep ' bench ' | tee -a "$RESULTS"
+	for b in $BENCHES; do
+		grep -Eq "^bench $b n=200 repeats=3 ticks_hz=[1-9][0-9]* min=[0-9]+ median=[0-9]+$" /tmp/bench.out ||
+			{ say "# exit_bench: no row for $b"; return 1; }
+	done
+}
+
+# Tests that load and unload the module themselves: they run first, with
+# the module unloaded.
+UNLOADED_TESTS="module_lifecycle_test load_churn_test fault_test"
+
+# The option that sets a reliability test's size: quick in make check,
+# full (the counts Documentation/reliability.rst reports) in make stress.
+scale_args() { # test quick|full
+	case "$1:$2" in
+	load_churn_test:quick) echo "-n 10" ;;      load_churn_test:full) echo "-n 200" ;;
+	fault_test:quick) echo "-n 24" ;;           fault_test:full) echo "-n 400" ;;
+	vm_churn_test:quick) echo "-n 50" ;;        vm_churn_test:full) echo "-n 2000" ;;
+	oversubscribe_test:quick) echo "-s 3" ;;    oversubscribe_test:full) echo "-s 60" ;;
+	hostile_input_test:quick) echo "-n 500" ;;  hostile_input_test:full) echo "-n 10000" ;;
+	reader_test:quick) echo "-s 3" ;;           reader_test:full) echo "-s 60" ;;
+	esac
+}
+
+# What the module holds with no VM, its pool aside: after all the churn,
+# no more than right after loading but for the bookkeeping vectors'
+# grown capacity (less than one vCPU's state), or something was not freed.
+CONTROL=/sys/kernel/debug/kvm_exit_timing/control
+control_value() { awk -v key="$1:" '$1 == key { print $2 }' $CONTROL; }
+module_memory() {
+	awk '/^memory: / { m = $2 } /^memory_per_vcpu: / { v = $2 } /^pool: / { p = $2 }
+		END { print m - p * v }' $CONTROL
+}
+memory_baseline() {
+	local now per
+	now=$(module_memory)
+	per=$(control_value memory_per_vcpu)
+	say "# module memory with no VM, pool aside: $now bytes (after load: $MEMORY_BASELINE)"
+	[ "$now" -lt $((MEMORY_BASELINE + per)) ] && [ "$(control_value vcpus)" = 0 ]
+}
+
+# kmemleak (debug kernel only): nothing of the module's after two scans.
+no_module_leaks() {
+	[ -w /sys/kernel/debug/kmemleak ] || return 0
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	echo scan >/sys/kernel/debug/kmemleak
+	! grep -q kvm_exit_timing /sys/kernel/debug/kmemleak || {
+		sed 's/^/# kmemleak: /' /sys/kernel/debug/kmemleak | head -n 60 | tee -a "$RESULTS"
+		false
+	}
+}
+
+run_check() { # quick|full upstream|no-upstream
+	local scale=$1 upstream=$2 t name limit=300
+	[ "$scale" = full ] && limit=3600
+	say "TAP version 13"
+	say "# $label: $(uname -r), $(kvm_mode), $scale run"
+	check_point "KVM available (/dev/kvm)" test -c /dev/kvm
+	for name in $UNLOADED_TESTS; do
+		[ -x "/ket/tests/$name" ] || continue
+		# shellcheck disable=SC2046 # an option and its value, or nothing
+		run_test "$name" $limit "/ket/tests/$name" $(scale_args "$name" "$scale")
+		# One that failed midway must not fail the next ones too.
+		[ -d /sys/module/kvm_exit_timing ] || continue
+		say "# $label: $name left the module loaded; unloading it"
+		rmmod kvm_exit_timing 2>&1 | sed 's/^/# /' | tee -a "$RESULTS"
+	done
+	[ "$scale" = full ] || check_point "exit_bench smoke run, module not loaded: every benchmark reports" bench_smoke
+	check_point "insmod kvm_exit_timing" load_module
+	MEMORY_BASELINE=$(module_memory)
+	[ "$scale" = full ] || check_point "exit_bench smoke run, module loaded: every benchmark reports" bench_smoke
+	for t in /ket/tests/*; do
+		name=$(basename "$t")
+		case " $UNLOADED_TESTS " in *" $name "*) continue ;; esac
+		# shellcheck disable=SC2046
+		run_test "$name" $limit "$t" $(scale_args "$name" "$scale")
+	done
+	# The upstream regression list, with the module loaded.
+	[ "$upstream" = no-upstream ] || while read -r t limit; do
+		case "$t" in ''|'#'*) continue ;; esac
+		run_test "upstream/$t" "${limit:-300}" "/ket/kvm/$t"
+	done </ket/upstream.list
+	check_point "module memory with no VM back to its level after load" memory_baseline
+	check_point "rmmod kvm_exit_timing" unload_module
+	check_point "kmemleak finds nothing of the module's" no_module_leaks
+	check_point "kernel log has no warnings or lockdep/debug reports" kernel_log_clean
+	say "1..$n"
+}
+
+job_main() { run_check quick upstream; }

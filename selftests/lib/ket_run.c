@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
+#include "ket_run.h"
+#include "ket_vm.h"
+
+uint64_t __ket_run_to_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
+{
+	struct kvm_run *run = vcpu->run;
+
+	for (;;) {
+		vcpu_run(vcpu);
+		if (run->exit_reason == KVM_EXIT_MMIO && run->mmio.phys_addr == KET_MMIO_GPA) {
+			memset(run->mmio.data, 0, sizeof(run->mmio.data));
+			continue;
+		}
+		if (get_ucall(vcpu, uc) == UCALL_ABORT)
+			REPORT_GUEST_ASSERT(*uc);
+		return uc->cmd;
+	}
+}
+
+uint64_t ket_run_to_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
+{
+	uint64_t cmd = __ket_run_to_ucall(vcpu, uc);
+
+	TEST_ASSERT(cmd != UCALL_NONE, "vCPU %u: unexpected exit %s", vcpu->id,
+		    exit_reason_str(vcpu->run->exit_reason));
+	return cmd;
+}
+
+void ket_run_to(struct kvm_vcpu *vcpu, uint64_t cmd)
+{
+	struct ucall uc;
+
+	TEST_ASSERT_EQ(ket_run_to_ucall(vcpu, &uc), cmd);
+}
+
+void ket_run_to_sync(struct kvm_vcpu *vcpu, uint64_t arg)
+{
+	struct ucall uc;
+
+	TEST_ASSERT_EQ(ket_run_to_ucall(vcpu, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], arg);
+}
+
+bool ket_vcpu_loop(struct ket_vcpu_thread *t)
+{
+	struct ucall uc;
+
+	for (;;) {
+		switch (__ket_run_to_ucall(t->vcpu, &uc)) {
+		case UCALL_SYNC:
+			if (uc.args[1] != t->syncs) {
+				ksft_print_msg("vCPU %u: sync %lu, expected %lu\n", t->vcpu->id,
+					       uc.args[1], t->syncs);
+				return false;
+			}
+			__atomic_store_n(&t->syncs, t->syncs + 1, __ATOMIC_RELAXED);
+			continue;
+		case UCALL_DONE:
+			vcpu_run_complete_io(t->vcpu);
+			t->done = true;
+			return true;
+		default:
+			ksft_print_msg("vCPU %u: unexpected exit %s\n", t->vcpu->id,
+				       exit_reason_str(t->vcpu->run->exit_reason));
+			return false;
+		}
+	}
+}
+
+static void *vcpu_thread(void *t)
+{
+	ket_vcpu_loop(t);
+	return NULL;
+}
+
+void ket_vcpu_thread_start(struct ket_vcpu_thread *t, struct kvm_vcpu *vcpu)
+{
+	memset(t, 0, sizeof(*t));
+	t->vcpu = vcpu;
+	TEST_ASSERT(!pthread_create(&t->thread, NULL, vcpu_thread, t), "pthread_create");
+}
+
+/* HVCs the guest of ket_guest_hvcs_on_demand() makes before its next sync. */
+static uint64_t ket_hvcs_asked;
+
+void ket_guest_hvcs_on_demand(void)
+{
+	for (;;) {
+		GUEST_SYNC(0);
+		ket_guest_hvcs(READ_ONCE(ket_hvcs_asked));
+	}
+}
+
+void ket_run_hvcs(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t n)
+{
+	ket_hvcs_asked = n;
+	sync_global_to_guest(vm, ket_hvcs_asked);
+	ket_run_to_sync(vcpu, 0);
+}
