@@ -66,7 +66,7 @@ ket_log "benchmark runs took $(( $(date +%s) - start ))s; results in $run"
 
 echo
 echo "make bench: n=$n round trips per pass, $r passes after a warm-up; QEMU $(qemu-system-aarch64 --version | head -n1 | awk '{ print $4 }'), -icount shift=0,sleep=off"
-echo "kernel $(ket_pkg_version "$KET_KERNEL_PKG"), configs/base.config (no debug checks); module $(sed -n 's/.*"\([0-9.]*\)".*/\1/p' "$KET_ROOT/rust/version.rs" | head -n1)"
+echo "kernel $(ket_pkg_version "$KET_KERNEL_PKG"), configs/base.config (no debug checks); module $(sed -n 's/.*"\([0-9.]*\)".*/\1/p' "$KET_ROOT/rust/pure/version.rs" | head -n1)"
 {
 	for h in $hosts; do
 		python3 "$KET_ROOT/scripts/bench-table.py" "$h" "$run/$h-unpatched/results.txt" \
