@@ -158,11 +158,14 @@ int main(void)
 			 desched_ticks, busy_ticks);
 
 	/* The preemptions interrupted INTERRUPT exits (the hog's wake-up).
-	 * Charged the time off the CPU, those exits would add up to at least
-	 * the DESCHEDULED total; handled alone, to a small part of it. (Not
-	 * a per-exit bound: the machine running QEMU may stall a vCPU.) */
+	 * Charged the time off the CPU, those exits would add up to more than
+	 * the DESCHEDULED total (that time and their own handling); handled
+	 * alone, to a part of it: a third to a half on the test kernel, up
+	 * to 0.6 on the debug kernel, whose interrupt handling is slow. So
+	 * the bound is the DESCHEDULED total itself. (Not a per-exit bound:
+	 * the machine running QEMU may stall a vCPU.) */
 	irq_ticks = after.rows[irq].total - before.rows[irq].total;
-	ksft_test_result(irq_ticks < desched_ticks / 2,
+	ksft_test_result(irq_ticks < desched_ticks,
 			 "exits are not charged the preempted time: INTERRUPT took %lu ticks in the phase, DESCHEDULED %lu\n",
 			 irq_ticks, desched_ticks);
 
