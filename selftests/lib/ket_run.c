@@ -86,6 +86,32 @@ void ket_vcpu_thread_start(struct ket_vcpu_thread *t, struct kvm_vcpu *vcpu)
 	TEST_ASSERT(!pthread_create(&t->thread, NULL, vcpu_thread, t), "pthread_create");
 }
 
+bool ket_vcpu_thread_join(struct kvm_vm *vm, struct ket_vcpu_thread *t)
+{
+	uint32_t ppi = KVM_ARM_IRQ_TYPE_PPI << KVM_ARM_IRQ_TYPE_SHIFT |
+		       t->vcpu->id << KVM_ARM_IRQ_VCPU_SHIFT | KET_KICK_INTID;
+	uint64_t syncs = ket_vcpu_syncs(t), kicks = 0;
+	int still = 0;	/* 100 ms periods without a sync */
+
+	while (pthread_tryjoin_np(t->thread, NULL)) {
+		usleep(100000);
+		if (ket_vcpu_syncs(t) != syncs) {
+			syncs = ket_vcpu_syncs(t);
+			still = 0;
+			continue;
+		}
+		if (++still < 10)
+			continue;
+		kvm_irq_line(vm, ppi, 1);
+		kvm_irq_line(vm, ppi, 0);
+		kicks++;
+	}
+	if (kicks)
+		fprintf(stderr, "vCPU %u made no sync for a second: kicked %lu times\n",
+			t->vcpu->id, kicks);
+	return t->done;
+}
+
 /* HVCs the guest of ket_guest_hvcs_on_demand() makes before its next sync. */
 static uint64_t ket_hvcs_asked;
 

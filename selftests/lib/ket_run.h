@@ -55,6 +55,22 @@ bool ket_vcpu_loop(struct ket_vcpu_thread *t);
 /* Starts a thread that runs ket_vcpu_loop(@t) for @vcpu. */
 void ket_vcpu_thread_start(struct ket_vcpu_thread *t, struct kvm_vcpu *vcpu);
 
+/*
+ * A PPI the guest enables and ignores, which ket_vcpu_thread_join() raises
+ * to end a WFI whose wake-up was lost.
+ */
+#define KET_KICK_INTID	20
+
+/*
+ * Joins @t's thread and returns t->done. While its vCPU makes no sync for
+ * a second, raises KET_KICK_INTID on it every 100 ms: the nested bed has
+ * been seen to lose the timer wake-up of a vCPU waiting in WFI (it sleeps
+ * in kvm_vcpu_block() with its timer long expired), and any interrupt ends
+ * that wait. A vCPU that syncs at least every second is never kicked; the
+ * kicks, if any, are said on stderr.
+ */
+bool ket_vcpu_thread_join(struct kvm_vm *vm, struct ket_vcpu_thread *t);
+
 /* The syncs @t's vCPU made so far, from any thread. */
 static inline uint64_t ket_vcpu_syncs(struct ket_vcpu_thread *t)
 {

@@ -43,6 +43,7 @@ static void guest_code(void)
 	ket_gic_init(n);
 	ket_gic_irq_enable(SGI_INTID);
 	ket_gic_irq_enable(KET_VTIMER_INTID);
+	ket_gic_irq_enable(KET_KICK_INTID);
 	local_irq_enable();
 	for (r = 0; r < READ_ONCE(rounds); r++) {
 		for (i = 0; i < HVCS; i++)
@@ -112,10 +113,9 @@ int main(int argc, char *argv[])
 
 	for (i = 0; i < nr_vcpus; i++)
 		ket_vcpu_thread_start(&threads[i], vcpus[i]);
-	for (i = 0; i < nr_vcpus; i++) {
-		pthread_join(threads[i].thread, NULL);
-		TEST_ASSERT(threads[i].done, "vCPU %d stopped before GUEST_DONE (above)", i);
-	}
+	for (i = 0; i < nr_vcpus; i++)
+		TEST_ASSERT(ket_vcpu_thread_join(vm, &threads[i]),
+			    "vCPU %d stopped before GUEST_DONE (above)", i);
 	printf("exit_workload: VM %d-%d (GICv%d): %lu vCPUs x %lu rounds of %d HVCs, %d distributor reads, an SGI, a timer interrupt in WFI; a ucall every 10 rounds\n",
 	       getpid(), vm->fd, gic, nr_vcpus, rounds, HVCS, DIST_READS);
 
