@@ -9,7 +9,7 @@ use crate::pure::exit_type::ExitType::{self, *};
 use crate::pure::histogram::BUCKETS;
 use crate::pure::recorder::VcpuRecorder;
 use crate::pure::row::RowStats;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::vec::Vec;
@@ -216,9 +216,13 @@ fn reset_empties_at_once_and_counts_resume() {
 fn concurrent_readers_see_consistent_rows() {
     let r: Arc<crate::pure::recorder::VcpuRecorder> = Arc::from(new_recorder());
     let done = Arc::new(AtomicBool::new(false));
+    // Each reader's count of reads of recorded rows: the writer goes on
+    // until every reader has raced it many times, however the threads are
+    // scheduled.
+    let progress: Arc<[AtomicU64; 3]> = Arc::new(Default::default());
     let readers: Vec<_> = (0..3)
-        .map(|_| {
-            let (r, done) = (r.clone(), done.clone());
+        .map(|k| {
+            let (r, done, progress) = (r.clone(), done.clone(), progress.clone());
             thread::spawn(move || {
                 let mut b = [0u64; BUCKETS];
                 let mut reads = 0u64;
@@ -231,16 +235,24 @@ fn concurrent_readers_see_consistent_rows() {
                             assert!(s.max == 7 || s.max == 9);
                             let (n7, n9) = (b[7] as u128, b[9] as u128);
                             assert_eq!(s.total, 7 * n7 + 9 * n9);
+                            reads += 1;
                         }
-                        reads += 1;
                     }
+                    progress[k].store(reads, Ordering::Relaxed);
                 }
                 reads
             })
         })
         .collect();
+    const MIN_READS: u64 = 1_000;
+    let raced = || {
+        progress
+            .iter()
+            .all(|p| p.load(Ordering::Relaxed) >= MIN_READS)
+    };
     let mut now = 0u64;
-    for i in 0..200_000u64 {
+    let mut i = 0u64;
+    while i < 200_000 || !raced() {
         let d = if i % 3 == 0 { 9 } else { 7 };
         r.on_enter(now);
         r.on_exit(now + d, ARM_EXCEPTION_TRAP, HVC64);
@@ -249,9 +261,10 @@ fn concurrent_readers_see_consistent_rows() {
         if i == 100_000 {
             r.request_reset(now);
         }
+        i += 1;
     }
     done.store(true, Ordering::Relaxed);
     for h in readers {
-        assert!(h.join().unwrap() > 0);
+        assert!(h.join().unwrap() >= MIN_READS);
     }
 }
