@@ -13,7 +13,7 @@ use crate::pure::command::MAX_WRITE;
 use core::ffi::{c_char, c_int, c_void};
 use core::fmt;
 use core::marker::PhantomData;
-use kernel::{bindings, prelude::*, types::Opaque, uaccess::UserSlice};
+use kernel::{bindings, prelude::*, uaccess::UserSlice};
 
 /// What a readable file shows: rendered whole on every read from offset 0.
 pub(crate) trait Show: 'static {
@@ -63,16 +63,13 @@ impl<T> FileOps<T> {
     }
 }
 
-extern "C" {
-    /// This module, which stays loaded while one of its files is open.
-    static __this_module: Opaque<bindings::module>;
-}
-
 /// A table with every operation absent but the owner.
 const fn empty_ops() -> bindings::file_operations {
     // SAFETY: an all-zero `file_operations` is valid: no operation.
     let mut ops: bindings::file_operations = unsafe { core::mem::zeroed() };
-    ops.owner = Opaque::raw_get(&raw const __this_module);
+    // This module stays loaded while one of its files is open. Only the
+    // address is taken: nothing reads or writes the static here.
+    ops.owner = &raw mut bindings::__this_module;
     ops
 }
 
