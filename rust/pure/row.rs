@@ -36,11 +36,42 @@ impl Row {
             let t1 = self.total[1].load(Relaxed);
             self.total[1].store(t1.wrapping_add(1), Relaxed);
         }
-        let min_inverted = self.min_inverted.load(Relaxed);
-        self.min_inverted.store(min_inverted.max(!d), Relaxed);
-        let max = self.max.load(Relaxed);
-        self.max.store(max.max(d), Relaxed);
+        // Stored only when they change, which is rare: a load, a compare
+        // and an untaken branch each.
+        if !d > self.min_inverted.load(Relaxed) {
+            self.min_inverted.store(!d, Relaxed);
+        }
+        if d > self.max.load(Relaxed) {
+            self.max.store(d, Relaxed);
+        }
 
+        if d >> 32 == 0 {
+            // The usual exit: the square fits in 64 bits, so one multiply
+            // and one add; the carry into the upper limbs is rare.
+            let (low, carry) = self.sum_sq[0].load(Relaxed).overflowing_add(d * d);
+            self.sum_sq[0].store(low, Relaxed);
+            if carry {
+                self.carry_sum_sq();
+            }
+        } else {
+            self.add_wide_square(d);
+        }
+    }
+
+    /// Carries one into the sum of squares' upper limbs.
+    #[cold]
+    fn carry_sum_sq(&self) {
+        let s1 = self.sum_sq[1].load(Relaxed).wrapping_add(1);
+        self.sum_sq[1].store(s1, Relaxed);
+        if s1 == 0 {
+            let s2 = self.sum_sq[2].load(Relaxed);
+            self.sum_sq[2].store(s2.wrapping_add(1), Relaxed);
+        }
+    }
+
+    /// Adds the 128-bit square of a duration of 2^32 ticks or more.
+    #[cold]
+    fn add_wide_square(&self, d: u64) {
         let sq = (d as u128) * (d as u128);
         let s0 = self.sum_sq[0].load(Relaxed);
         let (low, carry) = s0.overflowing_add(sq as u64);

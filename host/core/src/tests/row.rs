@@ -72,6 +72,21 @@ fn sum_of_squares_carries_across_all_limbs() {
 }
 
 #[test]
+fn short_squares_carry_into_the_upper_limbs() {
+    // u64::MAX leaves the middle limb at 2^64 - 2; squares of 2^32 - 1
+    // (the 64-bit path) then carry into it, and through it into the top.
+    let short = u32::MAX as u64;
+    let values = [u64::MAX, short, short, short, short, 1 << 32, short];
+    let s = record_all(&values);
+    let s2: BigUint = values
+        .iter()
+        .map(|&v| BigUint::from(v) * BigUint::from(v))
+        .sum();
+    assert_eq!(big(s.sum_sq), s2);
+    assert_eq!(s.stddev(), reference_stddev(&values));
+}
+
+#[test]
 fn stddev_at_the_extremes() {
     // Half zeros, half maximum: stddev is half the maximum.
     let s = record_all(&[0, u64::MAX, 0, u64::MAX]);
@@ -116,6 +131,15 @@ proptest! {
         prop_assert_eq!(big(s.sum_sq), s2);
         prop_assert_eq!(s.stddev(), reference_stddev(&values));
         prop_assert!(s.min <= s.avg() && s.avg() <= s.max);
+    }
+
+    #[test]
+    fn matches_a_reference_around_the_short_square_limit(values in proptest::collection::vec(
+        prop_oneof![(1u64 << 32) - 64..(1u64 << 32) + 64, 0u64..1 << 32], 1..300)) {
+        let s = record_all(&values);
+        let s2: BigUint = values.iter().map(|&v| BigUint::from(v) * BigUint::from(v)).sum();
+        prop_assert_eq!(big(s.sum_sq), s2);
+        prop_assert_eq!(s.stddev(), reference_stddev(&values));
     }
 
     #[test]
