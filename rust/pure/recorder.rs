@@ -56,6 +56,26 @@ mod state {
     pub(super) const SEEN_SHIFT: u32 = 16;
 }
 
+/// The reset epochs, halves of one word: resetters bump the requested
+/// one, the writer copies it to the applied one once it cleared the rows.
+mod epoch {
+    /// The epoch the rows reflect.
+    pub(super) const APPLIED: u64 = 0xffff_ffff;
+    /// The epoch of the latest reset request.
+    pub(super) const REQUESTED_SHIFT: u32 = 32;
+
+    /// Whether a reset was requested and not yet applied.
+    #[inline(always)]
+    pub(super) fn pending(epochs: u64) -> bool {
+        epochs >> REQUESTED_SHIFT != epochs & APPLIED
+    }
+
+    /// `epochs` with the latest request applied.
+    pub(super) fn applied(epochs: u64) -> u64 {
+        epochs & !APPLIED | epochs >> REQUESTED_SHIFT
+    }
+}
+
 /// A value only the writer touches.
 #[derive(Default)]
 struct Own<A>(A);
@@ -96,6 +116,21 @@ struct Machine {
     off_since: Own<AtomicU64>,
 }
 
+/// Orders the stores before it before the stores after it, as the
+/// kernel's `smp_wmb()`: all a sequence-count writer needs, and on arm64
+/// lighter than the full barrier of a release fence.
+#[inline(always)]
+fn store_store_barrier() {
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: a barrier instruction, touching no register or memory. The
+    // asm is not `nomem`, so the compiler moves no access across it either.
+    unsafe {
+        core::arch::asm!("dmb ishst", options(nostack, preserves_flags));
+    }
+    #[cfg(not(target_arch = "aarch64"))]
+    fence(Ordering::Release);
+}
+
 #[inline(always)]
 fn phase(s: u32) -> Phase {
     match s & state::PHASE {
@@ -119,11 +154,10 @@ pub(crate) struct Anomalies {
 pub(crate) struct VcpuRecorder {
     /// Odd while the writer updates `rows` and `hists`.
     seq: AtomicU32,
-    /// The reset epoch the rows reflect; written by the writer.
-    applied_epoch: AtomicU32,
-    /// The epoch of the latest reset request; bumped by resetters.
-    requested_epoch: AtomicU32,
     unpaired: AtomicU32,
+    /// See [`epoch`]: one word, so that the writer checks for a reset
+    /// with one load.
+    epochs: AtomicU64,
     /// Clock value of the latest reset request, or of the start of timing.
     reset_at: AtomicU64,
     machine: Machine,
@@ -275,11 +309,9 @@ impl VcpuRecorder {
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
         // Readers must not see row updates without the odd count.
-        fence(Ordering::Release);
-        let requested = self.requested_epoch.load(Ordering::Relaxed);
-        if requested != self.applied_epoch.load(Ordering::Relaxed) {
-            self.clear_rows();
-            self.applied_epoch.store(requested, Ordering::Relaxed);
+        store_store_barrier();
+        if epoch::pending(self.epochs.load(Ordering::Relaxed)) {
+            self.apply_reset();
         }
         seq
     }
@@ -290,12 +322,21 @@ impl VcpuRecorder {
         self.seq.store(seq.wrapping_add(2), Ordering::Release);
     }
 
+    /// Clears the rows and marks the latest reset request applied. A
+    /// request that races with this is applied too: nothing was recorded
+    /// since the rows were cleared.
     #[cold]
-    fn clear_rows(&self) {
+    fn apply_reset(&self) {
         for (row, hist) in self.rows.iter().zip(self.hists.iter()) {
             row.clear();
             hist.clear();
         }
+        // Only resetters race here, and they only bump the upper half.
+        let _ = self
+            .epochs
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |e| {
+                Some(epoch::applied(e))
+            });
     }
 
     #[cold]
@@ -315,7 +356,8 @@ impl VcpuRecorder {
     /// the writer clears them before its next update.
     pub(crate) fn request_reset(&self, now: u64) {
         self.reset_at.store(now, Ordering::Relaxed);
-        self.requested_epoch.fetch_add(1, Ordering::Release);
+        self.epochs
+            .fetch_add(1 << epoch::REQUESTED_SHIFT, Ordering::Release);
     }
 
     // ---- Reader side: any thread, any time.
@@ -340,8 +382,7 @@ impl VcpuRecorder {
                 core::hint::spin_loop();
                 continue;
             }
-            let requested = self.requested_epoch.load(Ordering::Acquire);
-            let applied = self.applied_epoch.load(Ordering::Relaxed);
+            let epochs = self.epochs.load(Ordering::Acquire);
             buckets.fill(0);
             self.hists[row as usize].add_to(buckets);
             let count = buckets.iter().fold(0u64, |a, &c| a.saturating_add(c));
@@ -350,7 +391,7 @@ impl VcpuRecorder {
             if self.seq.load(Ordering::Relaxed) != before {
                 continue;
             }
-            if requested != applied {
+            if epoch::pending(epochs) {
                 // Reset requested, not yet applied by the writer: empty.
                 buckets.fill(0);
                 return RowStats::default();
