@@ -17,21 +17,12 @@ use crate::sys::kvm::{RunningVcpu, Vcpu};
 use crate::sys::kvm_tracepoints::{self as tp, *};
 use crate::sys::tracepoint::Probe;
 
-impl GuestEnter for Pool {
-    #[inline(always)]
-    fn guest_enter(&self, vcpu: &RunningVcpu) {
-        if let Some(e) = self.entry_or_attach(vcpu) {
-            e.recorder.on_enter(clock::now());
-        }
-    }
-}
-
 impl GuestExit for Pool {
     #[inline(always)]
-    fn guest_exit(&self, vcpu: &RunningVcpu, exit_code: i32) {
+    fn guest_exit(&self, vcpu: &RunningVcpu, exit_code: i32, entry: u64) {
         let now = clock::now();
         if let Some(e) = self.entry_or_attach(vcpu) {
-            e.recorder.on_exit(now, exit_code as u32, vcpu.esr());
+            e.recorder.on_exit(entry, now, exit_code as u32, vcpu.esr());
         }
     }
 }
@@ -109,7 +100,7 @@ impl VcpuDestroy for Pool {
 }
 
 /// How many timing probes there are.
-pub(crate) const TIMING: usize = 8;
+pub(crate) const TIMING: usize = 7;
 
 /// The probes of the timing itself, registered while timing is enabled.
 /// The guest-exit probe comes last: timing starts with the first exit seen
@@ -123,7 +114,6 @@ pub(crate) fn timing(tree: &Tree) -> [Probe<'_>; TIMING] {
         tp::sched_in(pool),
         tp::sched_out(pool),
         tp::run_return(pool),
-        tp::guest_enter(pool),
         tp::guest_exit(pool),
     ]
 }

@@ -29,25 +29,27 @@ use super::histogram::{bucket_of, Histogram, BUCKETS};
 use super::row::{Row, RowStats};
 use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-/// Where the vCPU stands between two events: bits 0-1 of the state word.
+/// Where the vCPU stands between two events: bit 0 of the state word.
+///
+/// KVM stamps each guest entry and hands the stamp to the exit's probe,
+/// so one event per guest run reports both the run and the entry that
+/// ended the exit before it. An exit handled in the kernel is therefore
+/// recorded at the next exit, not at the entry that ends it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub(crate) enum Phase {
-    /// No exit pending: before the first entry, or after one completed
+    /// No exit pending: before the first exit, or after one completed
     /// outside the guest (KVM_RUN returned, timing started or stopped).
     Idle = 0,
-    /// Between a guest entry and the next exit.
-    InGuest = 1,
-    /// Between a guest exit and the event that completes it.
-    InExit = 2,
+    /// Between a guest exit and the event that completes it: the next
+    /// exit (whose entry stamp ends it), or KVM_RUN's return.
+    InExit = 1,
 }
 
 /// The state word: the phase, flags, and the pending exit's class and
 /// refinements. One word, so that the exit probe sets it with one store.
 mod state {
-    pub(super) const PHASE: u32 = 0b11;
-    /// `in_guest` is valid: the guest run ending at the pending exit was seen.
-    pub(super) const ENTERED: u32 = 1 << 2;
+    pub(super) const PHASE: u32 = 0b1;
     /// KVM_RUN already returned once to forward the pending exit.
     pub(super) const FORWARDED: u32 = 1 << 3;
     /// First class of the pending exit (an `ExitType` index).
@@ -104,11 +106,10 @@ struct Machine {
     state: Own<AtomicU32>,
     /// The thread was preempted inside KVM_RUN and has not run since.
     off_cpu: Own<AtomicBool>,
-    entered: Own<AtomicU64>,
     /// When the pending exit began, moved later by the time the thread
     /// spent preempted since: the exit's time is then `end - exited`.
     exited: Own<AtomicU64>,
-    /// The guest run that ended with the pending exit (if `ENTERED`).
+    /// The guest run that ended with the pending exit.
     in_guest: Own<AtomicU64>,
     /// When KVM_RUN last returned to user space.
     returned: Own<AtomicU64>,
@@ -134,8 +135,7 @@ fn store_store_barrier() {
 #[inline(always)]
 fn phase(s: u32) -> Phase {
     match s & state::PHASE {
-        1 => Phase::InGuest,
-        2 => Phase::InExit,
+        1 => Phase::InExit,
         _ => Phase::Idle,
     }
 }
@@ -143,8 +143,9 @@ fn phase(s: u32) -> Phase {
 /// Counters of events that could not be used, for the control file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Anomalies {
-    /// Events that arrived out of order (an exit while one is pending,
-    /// an entry while in the guest); the pending interval is dropped.
+    /// Exits dropped because the event that should end them came earlier
+    /// than they began (a guest entry stamped before the exit, on a clock
+    /// that went backwards).
     pub(crate) unpaired: u64,
 }
 
@@ -168,37 +169,19 @@ pub(crate) struct VcpuRecorder {
 impl VcpuRecorder {
     // ---- Writer side: one caller at a time (see the module doc).
 
-    /// The vCPU is about to enter the guest at `now`.
+    /// The guest, entered at `entered`, left at `now` with `exit_code` and
+    /// syndrome `esr`: the exit pending before that entry ends there, and
+    /// this one begins.
     #[inline(always)]
-    pub(crate) fn on_enter(&self, now: u64) {
+    pub(crate) fn on_exit(&self, entered: u64, now: u64, exit_code: u32, esr: u64) {
         let m = &self.machine;
         let s = m.state.get();
-        match phase(s) {
-            Phase::InExit => self.complete(s, now),
-            Phase::InGuest => self.count_unpaired(),
-            Phase::Idle => {}
+        if phase(s) == Phase::InExit {
+            self.complete(s, entered);
         }
-        m.state.set(Phase::InGuest as u32);
-        m.entered.set(now);
-    }
-
-    /// The vCPU left the guest at `now` with `exit_code` and syndrome `esr`.
-    #[inline(always)]
-    pub(crate) fn on_exit(&self, now: u64, exit_code: u32, esr: u64) {
-        let m = &self.machine;
-        let s = m.state.get();
-        let mut next =
-            Phase::InExit as u32 | (classify(exit_code, esr) as u32) << state::CLASS_SHIFT;
-        match phase(s) {
-            Phase::InGuest => {
-                m.in_guest.set(now.saturating_sub(m.entered.get()));
-                next |= state::ENTERED;
-            }
-            // The entry in between was missed: neither interval is known.
-            Phase::InExit => self.count_unpaired(),
-            Phase::Idle => {}
-        }
-        m.state.set(next);
+        m.state
+            .set(Phase::InExit as u32 | (classify(exit_code, esr) as u32) << state::CLASS_SHIFT);
+        m.in_guest.set(now.saturating_sub(entered));
         m.exited.set(now);
     }
 
@@ -287,12 +270,14 @@ impl VcpuRecorder {
         let m = &self.machine;
         let class = ExitType::ALL[(s >> state::CLASS_SHIFT) as usize % ExitType::COUNT];
         let exit = refine(class, (s >> state::SEEN_SHIFT) as u8);
-        let handling = end.saturating_sub(m.exited.get());
+        let exited = m.exited.get();
         let seq = self.write_begin();
-        if s & state::ENTERED != 0 {
-            self.add(ExitType::TimeInGuest, m.in_guest.get());
+        self.add(ExitType::TimeInGuest, m.in_guest.get());
+        if end >= exited {
+            self.add(exit, end - exited);
+        } else {
+            self.count_unpaired();
         }
-        self.add(exit, handling);
         self.write_end(seq);
     }
 

@@ -26,15 +26,15 @@ tracepoints! {
     /// runqueue lock).
     pub(crate) trait SchedOut: fn sched_out = kvm_arm_vcpu_sched_out_tp(vcpu: *mut kvm_vcpu => &RunningVcpu);
 
-    /// Immediately before the world switch, interrupts disabled.
-    pub(crate) trait GuestEnter: fn guest_enter = kvm_arm_guest_enter_tp(vcpu: *mut kvm_vcpu => &RunningVcpu);
-
     /// Immediately after the world switch, before host interrupts are
     /// taken: `exit_code` is the `ARM_EXCEPTION_*` value, the syndrome of
-    /// a trap is the vCPU's [`RunningVcpu::esr`].
+    /// a trap is the vCPU's [`RunningVcpu::esr`], and `entry` the counter
+    /// (read as [`super::clock::now`] reads it) right before the guest was
+    /// entered.
     pub(crate) trait GuestExit: fn guest_exit = kvm_arm_guest_exit_tp(
         vcpu: *mut kvm_vcpu => &RunningVcpu,
         exit_code: c_int => i32,
+        entry: u64 => u64,
     );
 
     /// KVM_RUN returns `ret` to user space.

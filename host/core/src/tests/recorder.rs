@@ -37,10 +37,13 @@ fn one(r: &VcpuRecorder, t: ExitType) -> (u64, u128) {
 #[test]
 fn an_exit_handled_in_the_kernel() {
     let r = new_recorder();
-    r.on_enter(100);
-    r.on_exit(150, ARM_EXCEPTION_TRAP, HVC64);
-    assert_eq!(one(&r, Hvc64), (0, 0), "pending until the next entry");
-    r.on_enter(170);
+    r.on_exit(100, 150, ARM_EXCEPTION_TRAP, HVC64);
+    assert_eq!(
+        one(&r, Hvc64),
+        (0, 0),
+        "pending until the next exit brings the entry that ended it"
+    );
+    r.on_exit(170, 200, ARM_EXCEPTION_IRQ, 0);
     assert_eq!(one(&r, Hvc64), (1, 20));
     assert_eq!(one(&r, TimeInGuest), (1, 50));
 }
@@ -48,13 +51,12 @@ fn an_exit_handled_in_the_kernel() {
 #[test]
 fn an_exit_forwarded_to_user_space_includes_its_time_there() {
     let r = new_recorder();
-    r.on_enter(0);
-    r.on_exit(10, ARM_EXCEPTION_TRAP, DABT);
+    r.on_exit(0, 10, ARM_EXCEPTION_TRAP, DABT);
     r.on_seen(seen::MMIO_USER);
     r.on_run_return(15, 0);
     assert_eq!(one(&r, DabtIoUser), (0, 0));
     r.on_load(40);
-    r.on_enter(50);
+    r.on_exit(50, 60, ARM_EXCEPTION_IRQ, 0);
     assert_eq!(one(&r, DabtIoUser), (1, 40));
     assert_eq!(one(&r, DabtLow), (0, 0));
 }
@@ -62,15 +64,14 @@ fn an_exit_forwarded_to_user_space_includes_its_time_there() {
 #[test]
 fn a_return_that_does_not_forward_the_exit_ends_it() {
     let r = new_recorder();
-    r.on_enter(0);
-    r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
+    r.on_exit(0, 10, ARM_EXCEPTION_IRQ, 0);
     r.on_run_return(12, EINTR);
     assert_eq!(one(&r, Interrupt), (1, 2));
-    // KVM_RUN again, no pending exit: only the guest run is timed.
-    r.on_enter(100);
-    r.on_exit(130, ARM_EXCEPTION_TRAP, HVC64);
-    r.on_enter(131);
+    // KVM_RUN again, no pending exit: the next exit starts afresh.
+    r.on_exit(100, 130, ARM_EXCEPTION_TRAP, HVC64);
+    r.on_exit(131, 140, ARM_EXCEPTION_IRQ, 0);
     assert_eq!(one(&r, TimeInGuest), (2, 40));
+    assert_eq!(one(&r, Hvc64), (1, 1));
     assert_eq!(one(&r, Interrupt), (1, 2));
 }
 
@@ -79,8 +80,7 @@ fn a_second_return_without_entry_settles_a_forwarded_exit() {
     // What a VMM's KVM_RUN with immediate_exit does after a forwarded
     // exit: the exit completes then, with the user-space time.
     let r = new_recorder();
-    r.on_enter(0);
-    r.on_exit(10, ARM_EXCEPTION_TRAP, DABT);
+    r.on_exit(0, 10, ARM_EXCEPTION_TRAP, DABT);
     r.on_seen(seen::MMIO_USER);
     r.on_run_return(11, 0);
     r.on_run_return(30, EINTR);
@@ -90,11 +90,10 @@ fn a_second_return_without_entry_settles_a_forwarded_exit() {
 #[test]
 fn preemption_is_descheduled_time_not_exit_time() {
     let r = new_recorder();
-    r.on_enter(0);
-    r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
+    r.on_exit(0, 10, ARM_EXCEPTION_IRQ, 0);
     r.on_put(12, true);
     r.on_load(1012);
-    r.on_enter(1020);
+    r.on_exit(1020, 1030, ARM_EXCEPTION_IRQ, 0);
     assert_eq!(one(&r, Descheduled), (1, 1000));
     assert_eq!(one(&r, Interrupt), (1, 10));
 }
@@ -102,11 +101,10 @@ fn preemption_is_descheduled_time_not_exit_time() {
 #[test]
 fn blocking_is_not_preemption() {
     let r = new_recorder();
-    r.on_enter(0);
-    r.on_exit(10, ARM_EXCEPTION_TRAP, 0x01 << 26); // WFI
+    r.on_exit(0, 10, ARM_EXCEPTION_TRAP, 0x01 << 26); // WFI
     r.on_put(12, false);
     r.on_load(500);
-    r.on_enter(510);
+    r.on_exit(510, 520, ARM_EXCEPTION_IRQ, 0);
     assert_eq!(one(&r, Descheduled), (0, 0));
     assert_eq!(one(&r, Wfx), (1, 500));
 }
@@ -116,15 +114,14 @@ fn preemption_outside_an_exit_is_still_descheduled() {
     let r = new_recorder();
     r.on_put(5, true);
     r.on_load(25);
-    r.on_enter(30);
+    r.on_exit(30, 40, ARM_EXCEPTION_IRQ, 0);
     assert_eq!(one(&r, Descheduled), (1, 20));
 }
 
 #[test]
 fn destroying_the_vcpu_records_its_pending_exit() {
     let r = new_recorder();
-    r.on_enter(0);
-    r.on_exit(10, ARM_EXCEPTION_TRAP, DABT);
+    r.on_exit(0, 10, ARM_EXCEPTION_TRAP, DABT);
     r.on_seen(seen::MMIO_USER);
     r.on_run_return(13, 0);
     r.on_destroy();
@@ -136,40 +133,32 @@ fn destroying_the_vcpu_records_its_pending_exit() {
 fn refinement_only_applies_to_the_pending_exit() {
     let r = new_recorder();
     r.on_seen(seen::MMIO_KERNEL); // no exit pending: ignored
-    r.on_enter(0);
-    r.on_seen(seen::MMIO_KERNEL); // in the guest: ignored
-    r.on_exit(10, ARM_EXCEPTION_TRAP, DABT);
+    r.on_exit(0, 10, ARM_EXCEPTION_TRAP, DABT);
     r.on_seen(seen::MEM_ABORT);
-    r.on_enter(20);
-    r.on_exit(30, ARM_EXCEPTION_TRAP, DABT);
-    r.on_enter(35);
+    r.on_exit(20, 30, ARM_EXCEPTION_TRAP, DABT);
+    r.on_exit(35, 40, ARM_EXCEPTION_IRQ, 0);
     assert_eq!(one(&r, DabtUserMem), (1, 10));
     assert_eq!(one(&r, DabtLow), (1, 5));
     assert_eq!(one(&r, DabtIoMem), (0, 0));
 }
 
 #[test]
-fn events_out_of_order_are_dropped_and_counted() {
+fn an_exit_ended_before_it_began_is_dropped_and_counted() {
     let r = new_recorder();
-    r.on_enter(0);
-    r.on_exit(10, ARM_EXCEPTION_TRAP, HVC64);
-    r.on_exit(20, ARM_EXCEPTION_IRQ, 0); // the entry was missed
-    r.on_enter(25);
-    r.on_enter(30); // the exit was missed
-    r.on_exit(40, ARM_EXCEPTION_IRQ, 0);
-    r.on_enter(41);
-    assert_eq!(r.anomalies().unpaired, 2);
+    r.on_exit(0, 10, ARM_EXCEPTION_TRAP, HVC64);
+    r.on_exit(5, 20, ARM_EXCEPTION_IRQ, 0); // entered before the exit
+    r.on_exit(25, 30, ARM_EXCEPTION_IRQ, 0);
+    assert_eq!(r.anomalies().unpaired, 1);
     assert_eq!(one(&r, Hvc64), (0, 0));
-    assert_eq!(one(&r, Interrupt), (2, 6));
-    assert_eq!(one(&r, TimeInGuest), (1, 10));
+    assert_eq!(one(&r, Interrupt), (1, 5));
+    assert_eq!(one(&r, TimeInGuest), (2, 25));
 }
 
 #[test]
 fn a_clock_going_backwards_gives_zero_not_garbage() {
     let r = new_recorder();
-    r.on_enter(100);
-    r.on_exit(99, ARM_EXCEPTION_IRQ, 0);
-    r.on_enter(98);
+    r.on_exit(100, 99, ARM_EXCEPTION_IRQ, 0);
+    r.on_exit(99, 110, ARM_EXCEPTION_IRQ, 0);
     let s = row(&r, Interrupt);
     assert_eq!((s.count, s.max), (1, 0));
     assert_eq!(row(&r, TimeInGuest).max, 0);
@@ -178,12 +167,10 @@ fn a_clock_going_backwards_gives_zero_not_garbage() {
 #[test]
 fn timing_stopped_forgets_the_pending_exit() {
     let r = new_recorder();
-    r.on_enter(0);
-    r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
+    r.on_exit(0, 10, ARM_EXCEPTION_IRQ, 0);
     r.stop();
-    r.on_enter(50);
-    r.on_exit(60, ARM_EXCEPTION_IRQ, 0);
-    r.on_enter(61);
+    r.on_exit(50, 60, ARM_EXCEPTION_IRQ, 0);
+    r.on_exit(61, 70, ARM_EXCEPTION_IRQ, 0);
     assert_eq!(one(&r, Interrupt), (1, 1));
     assert_eq!(one(&r, TimeInGuest), (1, 10));
 }
@@ -193,9 +180,9 @@ fn reset_empties_at_once_and_counts_resume() {
     let r = new_recorder();
     r.set_origin(1);
     assert_eq!(r.reset_at(), 1);
-    r.on_enter(0);
-    r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
-    r.on_enter(20);
+    r.on_exit(0, 10, ARM_EXCEPTION_IRQ, 0);
+    r.on_exit(20, 22, ARM_EXCEPTION_IRQ, 0);
+    assert_eq!(one(&r, Interrupt), (1, 10));
     r.request_reset(25);
     assert_eq!(r.reset_at(), 25);
     assert_eq!(
@@ -203,10 +190,9 @@ fn reset_empties_at_once_and_counts_resume() {
         (0, 0),
         "readers see the reset before the writer applies it"
     );
-    r.on_exit(30, ARM_EXCEPTION_IRQ, 0);
-    r.on_enter(33);
-    assert_eq!(one(&r, Interrupt), (1, 3));
-    assert_eq!(one(&r, TimeInGuest), (1, 10));
+    r.on_exit(30, 40, ARM_EXCEPTION_IRQ, 0);
+    assert_eq!(one(&r, Interrupt), (1, 8));
+    assert_eq!(one(&r, TimeInGuest), (1, 2));
 }
 
 /// Readers racing a writer only ever see rows that existed: count equals
@@ -254,9 +240,8 @@ fn concurrent_readers_see_consistent_rows() {
     let mut i = 0u64;
     while i < 200_000 || !raced() {
         let d = if i % 3 == 0 { 9 } else { 7 };
-        r.on_enter(now);
-        r.on_exit(now + d, ARM_EXCEPTION_TRAP, HVC64);
-        r.on_enter(now + 2 * d);
+        // A guest run and an exit of `d` each.
+        r.on_exit(now, now + d, ARM_EXCEPTION_TRAP, HVC64);
         now += 2 * d;
         if i == 100_000 {
             r.request_reset(now);

@@ -32,12 +32,10 @@ fn sample() -> [RowSummary; ExitType::COUNT] {
     let r = new_recorder();
     let mut now = 0;
     for d in [10, 20, 60] {
-        r.on_enter(now);
-        r.on_exit(now + 100, ARM_EXCEPTION_TRAP, 0x16 << 26);
+        r.on_exit(now, now + 100, ARM_EXCEPTION_TRAP, 0x16 << 26);
         now += 100 + d;
     }
-    r.on_enter(now);
-    r.on_exit(now + 1, ARM_EXCEPTION_IRQ, 0);
+    r.on_exit(now, now + 1, ARM_EXCEPTION_IRQ, 0);
     let mut b = [0u64; BUCKETS];
     ExitType::ALL.map(|t| {
         let s = r.read_row(t, &mut b);
@@ -126,9 +124,10 @@ fn histogram_file_layout() {
     let r = new_recorder();
     for (i, d) in [10u64, 20, 60].iter().enumerate() {
         let t = i as u64 * 1000;
-        r.on_enter(t);
-        r.on_exit(t + 100, ARM_EXCEPTION_TRAP, 0x16 << 26);
-        r.on_enter(t + 100 + d);
+        r.on_exit(t, t + 100, ARM_EXCEPTION_TRAP, 0x16 << 26);
+        // The next guest run, whose entry at t + 100 + d ends the exit.
+        r.on_exit(t + 100 + d, t + 200 + d, ARM_EXCEPTION_IRQ, 0);
+        r.stop();
     }
     let mut out = String::new();
     let mut b = [0u64; BUCKETS];

@@ -3,7 +3,7 @@
 //! Sums over vCPUs and what destroyed VMs leave behind.
 
 use super::new_recorder;
-use crate::pure::classify::ARM_EXCEPTION_IRQ;
+use crate::pure::classify::{ARM_EXCEPTION_IRQ, ARM_EXCEPTION_TRAP};
 use crate::pure::exit_type::ExitType::*;
 use crate::pure::histogram::{bucket_of, BUCKETS};
 use crate::pure::totals::{sum_row, Totals};
@@ -13,9 +13,8 @@ use std::boxed::Box;
 fn sums_and_absorbed_totals_agree() {
     let (a, b) = (new_recorder(), new_recorder());
     for (r, d) in [(&a, 5u64), (&b, 100)] {
-        r.on_enter(0);
-        r.on_exit(10, ARM_EXCEPTION_IRQ, 0);
-        r.on_enter(10 + d);
+        r.on_exit(0, 10, ARM_EXCEPTION_IRQ, 0);
+        r.on_exit(10 + d, 20 + d, ARM_EXCEPTION_TRAP, 0x16 << 26);
     }
     let (mut sum, mut scratch) = ([0u64; BUCKETS], [0u64; BUCKETS]);
     let s = sum_row(Interrupt, [&*a, &*b], &mut sum, &mut scratch);
