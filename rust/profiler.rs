@@ -16,6 +16,7 @@ pub(crate) use tree::{Tree, TreeFiles};
 
 use crate::pure::table::{self, Clock};
 use crate::sys::clock;
+use crate::sys::kvm_exit_hook::ExitHook;
 use crate::sys::memory::kmalloc_bytes;
 use crate::sys::tracepoint::Probes;
 use kernel::{
@@ -30,8 +31,10 @@ struct Control {
     /// destruction probe goes last.
     create: Option<Probes<Tree, 1>>,
     destroy: Option<Probes<Tree, 1>>,
-    /// The timing probes, while timing is enabled.
+    /// The timing probes and the guest-exit hook, while timing is
+    /// enabled: the hook is registered last and goes first.
     timing: Option<Probes<Tree, { probes::TIMING }>>,
+    exit_hook: Option<ExitHook<Tree>>,
 }
 
 #[pin_data]
@@ -56,6 +59,7 @@ impl Profiler {
             create: None,
             destroy: None,
             timing: None,
+            exit_hook: None,
         };
         let tree = Tree::new(files)?;
         Arc::pin_init(
@@ -93,10 +97,25 @@ impl Profiler {
         let mut control = self.control.lock();
         match (enable, control.timing.is_some()) {
             (true, false) => {
-                control.timing = Some(Probes::register(self.tree.clone(), probes::timing)?);
+                let timing = Probes::register(self.tree.clone(), probes::timing)?;
+                match ExitHook::register(self.tree.clone(), probes::exit_hook) {
+                    Ok(hook) => {
+                        control.timing = Some(timing);
+                        control.exit_hook = Some(hook);
+                    }
+                    Err(e) => {
+                        if e == EBUSY {
+                            pr_err!("KVM's exit hook is taken by another module\n");
+                        }
+                        drop(timing);
+                        self.tree.stop_recorders();
+                        return Err(e);
+                    }
+                }
             }
             (false, true) => {
                 // Unregisters them, and waits for the calls in flight.
+                control.exit_hook = None;
                 control.timing = None;
                 self.tree.stop_recorders();
             }
@@ -121,6 +140,7 @@ impl Profiler {
     pub(crate) fn shutdown(&self) {
         self.tree.stop_worker();
         let mut control = self.control.lock();
+        control.exit_hook = None;
         if control.timing.take().is_some() {
             self.tree.stop_recorders();
         }

@@ -14,6 +14,7 @@ use crate::entries::VcpuEntry;
 use crate::pure::classify::seen;
 use crate::sys::clock;
 use crate::sys::kvm::{RunningVcpu, Vcpu};
+use crate::sys::kvm_exit_hook::GuestExit;
 use crate::sys::kvm_tracepoints::{self as tp, *};
 use crate::sys::tracepoint::Probe;
 
@@ -99,11 +100,11 @@ impl VcpuDestroy for Pool {
 }
 
 /// How many timing probes there are.
-pub(crate) const TIMING: usize = 7;
+pub(crate) const TIMING: usize = 6;
 
-/// The probes of the timing itself, registered while timing is enabled.
-/// The guest-exit probe comes last: timing starts with the first exit seen
-/// once all the others are in place.
+/// The probes of the timing itself, registered while timing is enabled,
+/// before the guest-exit hook: timing starts with the first exit seen
+/// once they are all in place.
 pub(crate) fn timing(tree: &Tree) -> [Probe<'_>; TIMING] {
     let pool = tree.pool();
     [
@@ -113,8 +114,12 @@ pub(crate) fn timing(tree: &Tree) -> [Probe<'_>; TIMING] {
         tp::sched_in(pool),
         tp::sched_out(pool),
         tp::run_return(pool),
-        tp::guest_exit(pool),
     ]
+}
+
+/// The guest-exit hook's data.
+pub(crate) fn exit_hook(tree: &Tree) -> &Pool {
+    tree.pool()
 }
 
 /// vCPU creation: registered while the module is loaded.

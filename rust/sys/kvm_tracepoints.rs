@@ -4,7 +4,8 @@
 //! (include/trace/events/kvm_arm64.h), as typed probes. Each line states
 //! what the tracepoint guarantees: its vCPU is a [`RunningVcpu`] where it
 //! fires in the vCPU's own thread inside one of its ioctls, a [`Vcpu`]
-//! where it only lives. Probes run with preemption disabled.
+//! where it only lives. Probes run with preemption disabled. The guest
+//! exit, which fires on every exit, is a hook instead (`kvm_exit_hook.rs`).
 
 use super::kvm::{RunningVcpu, Vcpu};
 use super::tracepoint::tracepoints;
@@ -25,17 +26,6 @@ tracepoints! {
     /// The scheduler switches the thread of a loaded vCPU out (under the
     /// runqueue lock).
     pub(crate) trait SchedOut: fn sched_out = kvm_arm_vcpu_sched_out_tp(vcpu: *mut kvm_vcpu => &RunningVcpu);
-
-    /// Immediately after the world switch, before host interrupts are
-    /// taken: `exit_code` is the `ARM_EXCEPTION_*` value, the syndrome of
-    /// a trap is the vCPU's [`RunningVcpu::esr`], and `entry` the counter
-    /// (read as [`super::clock::now`] reads it) right before the guest was
-    /// entered.
-    pub(crate) trait GuestExit: fn guest_exit = kvm_arm_guest_exit_tp(
-        vcpu: *mut kvm_vcpu => &RunningVcpu,
-        exit_code: c_int => i32,
-        entry: u64 => u64,
-    );
 
     /// KVM_RUN returns `ret` to user space.
     pub(crate) trait RunReturn: fn run_return = kvm_arm_vcpu_run_return_tp(

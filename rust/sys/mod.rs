@@ -9,6 +9,7 @@ pub(crate) mod clock;
 pub(crate) mod debugfs;
 pub(crate) mod kvm;
 pub(crate) mod kvm_abi;
+pub(crate) mod kvm_exit_hook;
 pub(crate) mod kvm_tracepoints;
 pub(crate) mod memory;
 pub(crate) mod tracepoint;
