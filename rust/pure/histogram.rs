@@ -99,22 +99,46 @@ pub(crate) const P999: u32 = 999;
 /// highest value of the bucket that holds the value of rank
 /// ceil(count * per_mille / 1000), capped at `max`, the largest value
 /// seen. At least that share of the values are at or below the result,
-/// which is at most 12.5% above the true percentile. 0 if empty.
+/// which is at most 12.5% above the true percentile. 0 if empty. The
+/// tables use [`percentiles`]; this is its definition, for the tests.
+#[cfg(test)]
 pub(crate) fn percentile(buckets: &[u64; BUCKETS], per_mille: u32, max: u64) -> u64 {
     let count = buckets.iter().fold(0u64, |a, &c| a.saturating_add(c));
+    percentiles(buckets, count, [per_mille], max)[0]
+}
+
+/// The percentiles `per_mille` (in ascending order) of the `count` values
+/// counted in `buckets`, each as [`percentile`] defines it, in one pass
+/// that stops at the bucket of the last one.
+pub(crate) fn percentiles<const N: usize>(
+    buckets: &[u64; BUCKETS],
+    count: u64,
+    per_mille: [u32; N],
+    max: u64,
+) -> [u64; N] {
+    let mut out = [0u64; N];
     if count == 0 {
-        return 0;
+        return out;
     }
     // ceil(count * per_mille / 1000) without overflow or 128-bit division
     // (the kernel has none): count = 1000 * a + b.
-    let p = per_mille as u64;
-    let rank = ((count / 1000) * p + ((count % 1000) * p).div_ceil(1000)).max(1);
-    let mut seen = 0u64;
+    let ranks = per_mille.map(|p| {
+        let p = p as u64;
+        ((count / 1000) * p + ((count % 1000) * p).div_ceil(1000)).max(1)
+    });
+    let (mut next, mut seen) = (0, 0u64);
     for (i, &c) in buckets.iter().enumerate() {
         seen = seen.saturating_add(c);
-        if seen >= rank {
-            return bucket_bounds(i).1.min(max);
+        while next < N && seen >= ranks[next] {
+            out[next] = bucket_bounds(i).1.min(max);
+            next += 1;
+        }
+        if next == N {
+            return out;
         }
     }
-    max
+    for o in out[next..].iter_mut() {
+        *o = max;
+    }
+    out
 }

@@ -8,7 +8,7 @@
 //! empty rows included, with columns separated by spaces.
 
 use super::exit_type::ExitType;
-use super::histogram::{bucket_bounds, percentile, BUCKETS, P50, P90, P99, P999};
+use super::histogram::{bucket_bounds, percentiles, BUCKETS, P50, P90, P99, P999};
 use super::row::RowStats;
 use super::version::VERSION;
 use super::wide::{Dec, Fixed, U256};
@@ -61,13 +61,14 @@ pub(crate) struct RowSummary {
 
 impl RowSummary {
     pub(crate) fn new(stats: RowStats, buckets: &[u64; BUCKETS]) -> RowSummary {
-        let p = |per_mille| percentile(buckets, per_mille, stats.max);
+        let [p50, p90, p99, p999] =
+            percentiles(buckets, stats.count, [P50, P90, P99, P999], stats.max);
         RowSummary {
             stats,
-            p50: p(P50),
-            p90: p(P90),
-            p99: p(P99),
-            p999: p(P999),
+            p50,
+            p90,
+            p99,
+            p999,
         }
     }
 }

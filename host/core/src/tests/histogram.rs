@@ -129,4 +129,20 @@ proptest! {
         let (lo, hi) = bucket_bounds(bucket_of(truth));
         prop_assert!(truth <= got && lo <= got && got <= hi);
     }
+
+    #[test]
+    fn one_pass_gives_each_percentile(
+        values in proptest::collection::vec(
+            prop_oneof![0u64..64, 0u64..100_000, any::<u64>()], 0..300),
+    ) {
+        let h = zeroed();
+        for &v in &values {
+            h.add(bucket_of(v));
+        }
+        let b = counts(&h);
+        let max = values.iter().copied().max().unwrap_or(0);
+        let all = [P50, P90, P99, P999];
+        let want = all.map(|p| percentile(&b, p, max));
+        prop_assert_eq!(percentiles(&b, values.len() as u64, all, max), want);
+    }
 }
