@@ -41,10 +41,11 @@ impl SchedIn for Pool {
 impl SchedOut for Pool {
     fn sched_out(&self, vcpu: &RunningVcpu) {
         // Runs under the runqueue lock: no attaching (it could wake the
-        // worker), nothing but loads and stores (moving the batch into
-        // the rows, at most a few hundred instructions).
+        // worker) and nothing but a few stores.
         if let Some(e) = VcpuEntry::of(vcpu) {
-            e.recorder.on_put(clock::now(), vcpu.preempted());
+            if vcpu.preempted() {
+                e.recorder.on_put(clock::now(), true);
+            }
         }
     }
 }

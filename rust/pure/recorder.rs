@@ -26,8 +26,8 @@
 use super::classify::{classify, refine};
 use super::exit_type::ExitType;
 use super::histogram::{bucket_of, Histogram, BUCKETS};
-use super::row::{Row, RowStats, Sums};
-use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use super::row::{Row, RowStats};
+use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// Where the vCPU stands between two events: bit 0 of the state word.
 ///
@@ -97,7 +97,7 @@ macro_rules! own {
         }
     )*};
 }
-own!(AtomicU64 => u64, AtomicU32 => u32, AtomicU8 => u8, AtomicBool => bool);
+own!(AtomicU64 => u64, AtomicU32 => u32, AtomicBool => bool);
 
 /// The writer's state. All-zero is a valid, idle state.
 #[repr(C)]
@@ -115,24 +115,6 @@ struct Machine {
     returned: Own<AtomicU64>,
     /// When the thread was preempted (valid while `off_cpu`).
     off_since: Own<AtomicU64>,
-    /// How many finished exits wait in the batch.
-    queued: Own<AtomicU32>,
-}
-
-/// How many finished exits wait, at most, before the rows take them.
-pub(crate) const BATCH: usize = 16;
-
-/// Finished exits that the rows have not taken yet, with the guest runs
-/// before them. The rows take a whole batch in one write section, with
-/// each row's sums added up in registers first: cheaper per exit than a
-/// write section and two row updates each. The batch is emptied when it
-/// is full and whenever the vCPU's thread leaves KVM_RUN or the CPU, so
-/// only a vCPU running in KVM_RUN has exits the tables do not show yet.
-#[repr(C)]
-struct Batch {
-    row: [Own<AtomicU8>; BATCH],
-    exit: [Own<AtomicU64>; BATCH],
-    in_guest: [Own<AtomicU64>; BATCH],
 }
 
 /// Orders the stores before it before the stores after it, as the
@@ -180,7 +162,6 @@ pub(crate) struct VcpuRecorder {
     /// Clock value of the latest reset request, or of the start of timing.
     reset_at: AtomicU64,
     machine: Machine,
-    batch: Batch,
     rows: [Row; ExitType::COUNT],
     hists: [Histogram; ExitType::COUNT],
 }
@@ -219,7 +200,6 @@ impl VcpuRecorder {
     #[inline(always)]
     pub(crate) fn on_put(&self, now: u64, preempted: bool) {
         let m = &self.machine;
-        self.drain();
         if preempted {
             m.off_cpu.set(true);
             m.off_since.set(now);
@@ -250,18 +230,17 @@ impl VcpuRecorder {
         let m = &self.machine;
         m.returned.set(now);
         let s = m.state.get();
-        if phase(s) == Phase::InExit {
-            if ret == 0 && s & state::FORWARDED == 0 {
-                // User space handles this exit; its time runs on.
-                m.state.set(s | state::FORWARDED);
-            } else {
-                self.complete(s, now);
-                m.state.set(Phase::Idle as u32);
-            }
+        if phase(s) != Phase::InExit {
+            m.state.set(Phase::Idle as u32);
+            return;
+        }
+        if ret == 0 && s & state::FORWARDED == 0 {
+            // User space handles this exit; its time runs on.
+            m.state.set(s | state::FORWARDED);
         } else {
+            self.complete(s, now);
             m.state.set(Phase::Idle as u32);
         }
-        self.drain();
     }
 
     /// The vCPU is being destroyed: record an exit still pending, ending
@@ -273,98 +252,31 @@ impl VcpuRecorder {
         if phase(s) == Phase::InExit {
             self.complete(s, m.returned.get().max(m.exited.get()));
         }
-        self.drain();
         m.state.set(Phase::Idle as u32);
         m.off_cpu.set(false);
     }
 
-    /// Forget any pending interval: timing stops (or restarts) here. The
-    /// finished exits still in the batch are recorded.
+    /// Forget any pending interval: timing stops (or restarts) here.
     pub(crate) fn stop(&self) {
         let m = &self.machine;
-        self.drain();
         m.state.set(Phase::Idle as u32);
         m.off_cpu.set(false);
     }
 
-    /// Finishes the pending exit (state word `s`) at `end`: it joins the
-    /// batch, with the guest run that led to it.
+    /// Records the pending exit (state word `s`) as ending at `end`, with
+    /// the guest run that led to it.
     #[inline(always)]
     fn complete(&self, s: u32, end: u64) {
         let m = &self.machine;
         let class = ExitType::ALL[(s >> state::CLASS_SHIFT) as usize % ExitType::COUNT];
         let exit = refine(class, (s >> state::SEEN_SHIFT) as u8);
         let exited = m.exited.get();
-        if end < exited {
-            return self.drop_exit();
-        }
-        // Exits queued before a reset request are the reset's: they go
-        // with the rows. Those queued after it must not.
-        if epoch::pending(self.epochs.load(Ordering::Relaxed)) {
-            self.apply_reset_now();
-        }
-        let n = m.queued.get() as usize % BATCH;
-        let b = &self.batch;
-        b.row[n].set(exit as u8);
-        b.exit[n].set(end - exited);
-        b.in_guest[n].set(m.in_guest.get());
-        m.queued.set(n as u32 + 1);
-        if n + 1 == BATCH {
-            self.drain();
-        }
-    }
-
-    /// The pending exit ended before it began: only its guest run is
-    /// recorded.
-    #[cold]
-    fn drop_exit(&self) {
-        self.count_unpaired();
         let seq = self.write_begin();
-        self.add(ExitType::TimeInGuest, self.machine.in_guest.get());
-        self.write_end(seq);
-    }
-
-    /// Applies a pending reset at once.
-    #[cold]
-    fn apply_reset_now(&self) {
-        let seq = self.write_begin();
-        self.write_end(seq);
-    }
-
-    /// Moves the batch into the rows, in one write section, each run of
-    /// one row's exits summed in registers first.
-    #[inline(never)]
-    fn drain(&self) {
-        let m = &self.machine;
-        if m.queued.get() == 0 {
-            return;
-        }
-        let seq = self.write_begin();
-        // Zero if `write_begin` applied a reset, which empties the batch.
-        let n = (m.queued.get() as usize).min(BATCH);
-        m.queued.set(0);
-        let b = &self.batch;
-        let guest_hist = &self.hists[ExitType::TimeInGuest as usize];
-        let mut guest = Sums::EMPTY;
-        let mut row = b.row[0].get() as usize % ExitType::COUNT;
-        let mut exits = Sums::EMPTY;
-        for i in 0..n {
-            let g = b.in_guest[i].get();
-            guest.add(g);
-            guest_hist.add(bucket_of(g));
-            let r = b.row[i].get() as usize % ExitType::COUNT;
-            if r != row {
-                self.rows[row].add_sums(&exits);
-                exits = Sums::EMPTY;
-                row = r;
-            }
-            let d = b.exit[i].get();
-            exits.add(d);
-            self.hists[r].add(bucket_of(d));
-        }
-        if n != 0 {
-            self.rows[row].add_sums(&exits);
-            self.rows[ExitType::TimeInGuest as usize].add_sums(&guest);
+        self.add(ExitType::TimeInGuest, m.in_guest.get());
+        if end >= exited {
+            self.add(exit, end - exited);
+        } else {
+            self.count_unpaired();
         }
         self.write_end(seq);
     }
@@ -395,12 +307,11 @@ impl VcpuRecorder {
         self.seq.store(seq.wrapping_add(2), Ordering::Release);
     }
 
-    /// Clears the rows and the batch and marks the latest reset request
-    /// applied. A request that races with this is applied too: nothing was
-    /// recorded since the rows were cleared.
+    /// Clears the rows and marks the latest reset request applied. A
+    /// request that races with this is applied too: nothing was recorded
+    /// since the rows were cleared.
     #[cold]
     fn apply_reset(&self) {
-        self.machine.queued.set(0);
         for (row, hist) in self.rows.iter().zip(self.hists.iter()) {
             row.clear();
             hist.clear();

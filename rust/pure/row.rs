@@ -85,33 +85,6 @@ impl Row {
         }
     }
 
-    /// Adds durations summed in registers (at least one). Only the row's
-    /// single writer may call this.
-    #[inline(always)]
-    pub(crate) fn add_sums(&self, s: &Sums) {
-        let total = (self.total[0].load(Relaxed) as u128
-            | (self.total[1].load(Relaxed) as u128) << 64)
-            .wrapping_add(s.total);
-        self.total[0].store(total as u64, Relaxed);
-        self.total[1].store((total >> 64) as u64, Relaxed);
-        if !s.min > self.min_inverted.load(Relaxed) {
-            self.min_inverted.store(!s.min, Relaxed);
-        }
-        if s.max > self.max.load(Relaxed) {
-            self.max.store(s.max, Relaxed);
-        }
-        let low =
-            self.sum_sq[0].load(Relaxed) as u128 | (self.sum_sq[1].load(Relaxed) as u128) << 64;
-        let (low, carry) = low.overflowing_add(s.sum_sq);
-        self.sum_sq[0].store(low as u64, Relaxed);
-        self.sum_sq[1].store((low >> 64) as u64, Relaxed);
-        let top = s.sum_sq_top.wrapping_add(carry as u64);
-        if top != 0 {
-            let s2 = self.sum_sq[2].load(Relaxed);
-            self.sum_sq[2].store(s2.wrapping_add(top), Relaxed);
-        }
-    }
-
     /// A copy of the row, which holds `count` durations. Consistent only
     /// under the writer's sequence count.
     pub(crate) fn read(&self, count: u64) -> RowStats {
@@ -141,43 +114,6 @@ impl Row {
         for a in self.total.iter().chain(self.sum_sq.iter()) {
             a.store(0, Relaxed);
         }
-    }
-}
-
-/// Durations summed in registers, to be added to a [`Row`] at once: the
-/// writer's batches (see `recorder.rs`) sum their durations here first.
-/// Holds fewer than 2^64 durations, so nothing wraps.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Sums {
-    total: u128,
-    min: u64,
-    max: u64,
-    /// The sum of squares below 2^128, and the carries out of it.
-    sum_sq: u128,
-    sum_sq_top: u64,
-}
-
-impl Sums {
-    /// No duration yet.
-    pub(crate) const EMPTY: Sums = Sums {
-        total: 0,
-        min: u64::MAX,
-        max: 0,
-        sum_sq: 0,
-        sum_sq_top: 0,
-    };
-
-    /// Adds one duration: branch-free, a 64x64-bit multiply and 128-bit adds.
-    #[inline(always)]
-    pub(crate) fn add(&mut self, d: u64) {
-        self.total = self.total.wrapping_add(d as u128);
-        self.min = self.min.min(d);
-        self.max = self.max.max(d);
-        let (sum_sq, carry) = self
-            .sum_sq
-            .overflowing_add((d as u128).wrapping_mul(d as u128));
-        self.sum_sq = sum_sq;
-        self.sum_sq_top = self.sum_sq_top.wrapping_add(carry as u64);
     }
 }
 

@@ -7,7 +7,7 @@ use super::new_recorder;
 use crate::pure::classify::{seen, ARM_EXCEPTION_IRQ, ARM_EXCEPTION_TRAP};
 use crate::pure::exit_type::ExitType::{self, *};
 use crate::pure::histogram::BUCKETS;
-use crate::pure::recorder::{VcpuRecorder, BATCH};
+use crate::pure::recorder::VcpuRecorder;
 use crate::pure::row::RowStats;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -29,12 +29,6 @@ fn row(r: &VcpuRecorder, t: ExitType) -> RowStats {
     s
 }
 
-/// The vCPU's thread blocks (leaves its CPU, not preempted): the exits
-/// waiting in its batch reach the rows.
-fn settle(r: &VcpuRecorder) {
-    r.on_put(0, false);
-}
-
 fn one(r: &VcpuRecorder, t: ExitType) -> (u64, u128) {
     let s = row(r, t);
     (s.count, s.total)
@@ -50,8 +44,6 @@ fn an_exit_handled_in_the_kernel() {
         "pending until the next exit brings the entry that ended it"
     );
     r.on_exit(170, 200, ARM_EXCEPTION_IRQ, 0);
-    assert_eq!(one(&r, Hvc64), (0, 0), "finished, waiting in the batch");
-    settle(&r);
     assert_eq!(one(&r, Hvc64), (1, 20));
     assert_eq!(one(&r, TimeInGuest), (1, 50));
 }
@@ -65,7 +57,6 @@ fn an_exit_forwarded_to_user_space_includes_its_time_there() {
     assert_eq!(one(&r, DabtIoUser), (0, 0));
     r.on_load(40);
     r.on_exit(50, 60, ARM_EXCEPTION_IRQ, 0);
-    settle(&r);
     assert_eq!(one(&r, DabtIoUser), (1, 40));
     assert_eq!(one(&r, DabtLow), (0, 0));
 }
@@ -79,7 +70,6 @@ fn a_return_that_does_not_forward_the_exit_ends_it() {
     // KVM_RUN again, no pending exit: the next exit starts afresh.
     r.on_exit(100, 130, ARM_EXCEPTION_TRAP, HVC64);
     r.on_exit(131, 140, ARM_EXCEPTION_IRQ, 0);
-    settle(&r);
     assert_eq!(one(&r, TimeInGuest), (2, 40));
     assert_eq!(one(&r, Hvc64), (1, 1));
     assert_eq!(one(&r, Interrupt), (1, 2));
@@ -104,7 +94,6 @@ fn preemption_is_descheduled_time_not_exit_time() {
     r.on_put(12, true);
     r.on_load(1012);
     r.on_exit(1020, 1030, ARM_EXCEPTION_IRQ, 0);
-    settle(&r);
     assert_eq!(one(&r, Descheduled), (1, 1000));
     assert_eq!(one(&r, Interrupt), (1, 10));
 }
@@ -116,7 +105,6 @@ fn blocking_is_not_preemption() {
     r.on_put(12, false);
     r.on_load(500);
     r.on_exit(510, 520, ARM_EXCEPTION_IRQ, 0);
-    settle(&r);
     assert_eq!(one(&r, Descheduled), (0, 0));
     assert_eq!(one(&r, Wfx), (1, 500));
 }
@@ -149,7 +137,6 @@ fn refinement_only_applies_to_the_pending_exit() {
     r.on_seen(seen::MEM_ABORT);
     r.on_exit(20, 30, ARM_EXCEPTION_TRAP, DABT);
     r.on_exit(35, 40, ARM_EXCEPTION_IRQ, 0);
-    settle(&r);
     assert_eq!(one(&r, DabtUserMem), (1, 10));
     assert_eq!(one(&r, DabtLow), (1, 5));
     assert_eq!(one(&r, DabtIoMem), (0, 0));
@@ -161,7 +148,6 @@ fn an_exit_ended_before_it_began_is_dropped_and_counted() {
     r.on_exit(0, 10, ARM_EXCEPTION_TRAP, HVC64);
     r.on_exit(5, 20, ARM_EXCEPTION_IRQ, 0); // entered before the exit
     r.on_exit(25, 30, ARM_EXCEPTION_IRQ, 0);
-    settle(&r);
     assert_eq!(r.anomalies().unpaired, 1);
     assert_eq!(one(&r, Hvc64), (0, 0));
     assert_eq!(one(&r, Interrupt), (1, 5));
@@ -173,7 +159,6 @@ fn a_clock_going_backwards_gives_zero_not_garbage() {
     let r = new_recorder();
     r.on_exit(100, 99, ARM_EXCEPTION_IRQ, 0);
     r.on_exit(99, 110, ARM_EXCEPTION_IRQ, 0);
-    settle(&r);
     let s = row(&r, Interrupt);
     assert_eq!((s.count, s.max), (1, 0));
     assert_eq!(row(&r, TimeInGuest).max, 0);
@@ -186,7 +171,6 @@ fn timing_stopped_forgets_the_pending_exit() {
     r.stop();
     r.on_exit(50, 60, ARM_EXCEPTION_IRQ, 0);
     r.on_exit(61, 70, ARM_EXCEPTION_IRQ, 0);
-    settle(&r);
     assert_eq!(one(&r, Interrupt), (1, 1));
     assert_eq!(one(&r, TimeInGuest), (1, 10));
 }
@@ -198,7 +182,6 @@ fn reset_empties_at_once_and_counts_resume() {
     assert_eq!(r.reset_at(), 1);
     r.on_exit(0, 10, ARM_EXCEPTION_IRQ, 0);
     r.on_exit(20, 22, ARM_EXCEPTION_IRQ, 0);
-    settle(&r);
     assert_eq!(one(&r, Interrupt), (1, 10));
     r.request_reset(25);
     assert_eq!(r.reset_at(), 25);
@@ -208,66 +191,8 @@ fn reset_empties_at_once_and_counts_resume() {
         "readers see the reset before the writer applies it"
     );
     r.on_exit(30, 40, ARM_EXCEPTION_IRQ, 0);
-    settle(&r);
     assert_eq!(one(&r, Interrupt), (1, 8));
     assert_eq!(one(&r, TimeInGuest), (1, 2));
-}
-
-#[test]
-fn a_full_batch_reaches_the_rows_by_itself() {
-    let r = new_recorder();
-    let mut t = 0;
-    // The first exit finishes at the second: BATCH + 1 exits fill it.
-    for _ in 0..BATCH {
-        r.on_exit(t, t + 10, ARM_EXCEPTION_TRAP, HVC64);
-        t += 13;
-    }
-    assert_eq!(one(&r, Hvc64), (0, 0), "one short of a full batch");
-    r.on_exit(t, t + 10, ARM_EXCEPTION_TRAP, HVC64);
-    assert_eq!(one(&r, Hvc64), (BATCH as u64, 3 * BATCH as u128));
-    assert_eq!(one(&r, TimeInGuest), (BATCH as u64, 10 * BATCH as u128));
-}
-
-#[test]
-fn a_batch_of_mixed_rows_keeps_each_row_apart() {
-    let r = new_recorder();
-    let kinds = [
-        (HVC64, Hvc64),
-        (DABT, DabtLow),
-        (HVC64, Hvc64),
-        (HVC64, Hvc64),
-    ];
-    let mut t = 0;
-    for (i, &(esr, _)) in kinds.iter().enumerate() {
-        r.on_exit(t, t + 10, ARM_EXCEPTION_TRAP, esr);
-        t += 10 + 1 + i as u64;
-    }
-    r.on_exit(t, t + 10, ARM_EXCEPTION_IRQ, 0);
-    settle(&r);
-    let hvc = row(&r, Hvc64);
-    assert_eq!(
-        (hvc.count, hvc.total, hvc.min, hvc.max),
-        (3, 1 + 3 + 4, 1, 4)
-    );
-    let dabt = row(&r, DabtLow);
-    assert_eq!((dabt.count, dabt.total, dabt.min, dabt.max), (1, 2, 2, 2));
-    assert_eq!(one(&r, TimeInGuest), (4, 40));
-}
-
-#[test]
-fn a_reset_discards_the_exits_finished_before_it() {
-    let r = new_recorder();
-    for t in [0, 20, 40] {
-        r.on_exit(t, t + 10, ARM_EXCEPTION_IRQ, 0);
-    }
-    r.request_reset(55);
-    settle(&r);
-    assert_eq!(one(&r, Interrupt), (0, 0));
-    assert_eq!(one(&r, TimeInGuest), (0, 0));
-    // The exit pending at the reset finishes after it: it counts.
-    r.on_exit(60, 70, ARM_EXCEPTION_IRQ, 0);
-    settle(&r);
-    assert_eq!(one(&r, Interrupt), (1, 10));
 }
 
 /// Readers racing a writer only ever see rows that existed: count equals

@@ -36,7 +36,6 @@ fn sample() -> [RowSummary; ExitType::COUNT] {
         now += 100 + d;
     }
     r.on_exit(now, now + 1, ARM_EXCEPTION_IRQ, 0);
-    r.on_put(now + 2, false); // the thread blocks: its batch is recorded
     let mut b = [0u64; BUCKETS];
     ExitType::ALL.map(|t| {
         let s = r.read_row(t, &mut b);
@@ -130,7 +129,6 @@ fn histogram_file_layout() {
         r.on_exit(t + 100 + d, t + 200 + d, ARM_EXCEPTION_IRQ, 0);
         r.stop();
     }
-    r.on_put(0, false);
     let mut out = String::new();
     let mut b = [0u64; BUCKETS];
     write_histogram(&mut out, &header("histogram"), &mut b, |t, b| {

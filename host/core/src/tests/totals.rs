@@ -15,7 +15,6 @@ fn sums_and_absorbed_totals_agree() {
     for (r, d) in [(&a, 5u64), (&b, 100)] {
         r.on_exit(0, 10, ARM_EXCEPTION_IRQ, 0);
         r.on_exit(10 + d, 20 + d, ARM_EXCEPTION_TRAP, 0x16 << 26);
-        r.on_put(30 + d, false); // the thread blocks: its batch is recorded
     }
     let (mut sum, mut scratch) = ([0u64; BUCKETS], [0u64; BUCKETS]);
     let s = sum_row(Interrupt, [&*a, &*b], &mut sum, &mut scratch);
