@@ -31,9 +31,9 @@ use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// Where the vCPU stands between two events: bit 0 of the state word.
 ///
-/// KVM stamps each guest entry and hands the stamp to the exit's probe,
-/// so one event per guest run reports both the run and the entry that
-/// ended the exit before it. An exit handled in the kernel is therefore
+/// KVM stamps each guest entry and hands the stamp to its exit hook, so
+/// one event per guest run reports both the run and the entry that ended
+/// the exit before it. An exit handled in the kernel is therefore
 /// recorded at the next exit, not at the entry that ends it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
