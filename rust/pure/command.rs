@@ -18,6 +18,27 @@ pub(crate) enum Command {
     Enable,
     /// Stop timing; tables keep what they hold.
     Disable,
+    /// Time with this clock from now on, after a reset.
+    Clock(ClockKind),
+}
+
+/// The clocks exits can be timed with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClockKind {
+    /// The arm64 generic counter (the default).
+    Counter,
+    /// The PMU cycle counter, PMCCNTR_EL0.
+    Cycles,
+}
+
+impl ClockKind {
+    /// The word that selects it in a `clock` command.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ClockKind::Counter => "counter",
+            ClockKind::Cycles => "cycles",
+        }
+    }
 }
 
 fn strip_newline(input: &[u8]) -> &[u8] {
@@ -30,6 +51,23 @@ pub(crate) fn parse_command(input: &[u8]) -> Option<Command> {
         b"reset" => Some(Command::Reset),
         b"enable" => Some(Command::Enable),
         b"disable" => Some(Command::Disable),
+        other => {
+            // `clock <name>`, one newline at most in all.
+            let clock = other.strip_prefix(b"clock ")?;
+            if clock.ends_with(b"\n") {
+                return None;
+            }
+            parse_clock(clock).map(Command::Clock)
+        }
+    }
+}
+
+/// The clock named by `input` (`counter` or `cycles`), as the `clock`
+/// module parameter takes it.
+pub(crate) fn parse_clock(input: &[u8]) -> Option<ClockKind> {
+    match strip_newline(input) {
+        b"counter" => Some(ClockKind::Counter),
+        b"cycles" => Some(ClockKind::Cycles),
         _ => None,
     }
 }

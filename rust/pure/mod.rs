@@ -10,6 +10,7 @@ pub(crate) mod classify;
 pub(crate) mod command;
 pub(crate) mod exit_type;
 pub(crate) mod histogram;
+pub(crate) mod rate;
 pub(crate) mod recorder;
 pub(crate) mod row;
 pub(crate) mod table;

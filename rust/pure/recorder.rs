@@ -12,6 +12,14 @@
 //! - DESCHEDULED is each interval the vCPU thread spent preempted inside
 //!   KVM_RUN.
 //!
+//! Clocks: on the generic counter every stamp is comparable with every
+//! other. The cycle counter is per CPU: its `_per_cpu` methods never
+//! subtract stamps that may come from two CPUs. An exit still pending when
+//! the thread leaves its CPU (switched out, or back to user space) keeps
+//! what it took so far, and is rebased on the next CPU's counter when the
+//! thread comes back; the time away is measured on the counter (`wall`)
+//! and converted at the clock's [`Rate`].
+//!
 //! Concurrency: one writer at a time (the vCPU's thread in its probes, or
 //! whoever tears the vCPU down after it), any number of readers. Writers
 //! bracket their updates with a sequence count; readers retry until they
@@ -26,6 +34,7 @@
 use super::classify::{classify, refine};
 use super::exit_type::ExitType;
 use super::histogram::{bucket_of, Histogram, BUCKETS};
+use super::rate::Rate;
 use super::row::{Row, RowStats};
 use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -50,6 +59,10 @@ pub(crate) enum Phase {
 /// refinements. One word, so that the exit probe sets it with one store.
 mod state {
     pub(super) const PHASE: u32 = 0b1;
+    /// Per-CPU clock: an exit forwarded to user space, no longer
+    /// `PHASE` (so that the hot path's test skips it), whose time so far
+    /// is in `so_far` and goes on, on the counter, from `wall_mark`.
+    pub(super) const MOVED: u32 = 1 << 1;
     /// KVM_RUN already returned once to forward the pending exit.
     pub(super) const FORWARDED: u32 = 1 << 3;
     /// First class of the pending exit (an `ExitType` index).
@@ -115,6 +128,21 @@ struct Machine {
     returned: Own<AtomicU64>,
     /// When the thread was preempted (valid while `off_cpu`).
     off_since: Own<AtomicU64>,
+    /// Per-CPU clock: the thread left its CPU preempted (not blocking).
+    off_preempted: Own<AtomicBool>,
+    /// Per-CPU clock: the pending exit's time before the thread left its
+    /// CPU, and the counter then.
+    so_far: Own<AtomicU64>,
+    wall_mark: Own<AtomicU64>,
+}
+
+/// What a per-CPU clock's rare paths need from the generic counter.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Wall {
+    /// The counter, now.
+    pub(crate) now: u64,
+    /// The clock's units per counter tick.
+    pub(crate) rate: Rate,
 }
 
 /// Orders the stores before it before the stores after it, as the
@@ -174,10 +202,32 @@ impl VcpuRecorder {
     /// this one begins.
     #[inline(always)]
     pub(crate) fn on_exit(&self, entered: u64, now: u64, exit_code: u32, esr: u64) {
+        self.on_exit_per_cpu(entered, now, exit_code, esr, || Wall {
+            now,
+            rate: Rate::ONE,
+        })
+    }
+
+    /// [`Self::on_exit`] on a per-CPU clock: `entered` and `now` on this
+    /// CPU; `wall` is called only for an exit that user space handled.
+    #[inline(always)]
+    pub(crate) fn on_exit_per_cpu(
+        &self,
+        entered: u64,
+        now: u64,
+        exit_code: u32,
+        esr: u64,
+        wall: impl FnOnce() -> Wall,
+    ) {
         let m = &self.machine;
         let s = m.state.get();
         if phase(s) == Phase::InExit {
             self.complete(s, entered);
+        } else if s & state::MOVED != 0 {
+            // Back from user space: the time away, less this guest run.
+            let w = wall();
+            let away = w.rate.units(w.now.saturating_sub(m.wall_mark.get()));
+            self.complete_moved(s, away.saturating_sub(now.saturating_sub(entered)));
         }
         m.state
             .set(Phase::InExit as u32 | (classify(exit_code, esr) as u32) << state::CLASS_SHIFT);
@@ -224,6 +274,73 @@ impl VcpuRecorder {
         self.write_end(seq);
     }
 
+    /// [`Self::on_put`] on a per-CPU clock, whether or not the thread was
+    /// `preempted`: `now` on the CPU it leaves, `wall` the counter.
+    #[inline(always)]
+    pub(crate) fn on_put_per_cpu(&self, now: u64, wall: u64, preempted: bool) {
+        let m = &self.machine;
+        m.off_cpu.set(true);
+        m.off_preempted.set(preempted);
+        m.off_since.set(wall);
+        if phase(m.state.get()) == Phase::InExit {
+            m.so_far.set(now.wrapping_sub(m.exited.get()));
+        }
+    }
+
+    /// [`Self::on_load`] on a per-CPU clock: `now` on the CPU the thread
+    /// is back on, `wall` the counter. The pending exit resumes on this
+    /// CPU's clock, with the time away if the thread blocked (a WFI's
+    /// wait is the exit's), without it if it was preempted.
+    #[inline(always)]
+    pub(crate) fn on_load_per_cpu(&self, now: u64, wall: Wall) {
+        let m = &self.machine;
+        if !m.off_cpu.get() {
+            return;
+        }
+        m.off_cpu.set(false);
+        let off_ticks = wall.now.saturating_sub(m.off_since.get());
+        let off = wall.rate.units(off_ticks);
+        let preempted = m.off_preempted.get();
+        let s = m.state.get();
+        if phase(s) == Phase::InExit {
+            let away = if preempted { 0 } else { off };
+            // Wrapping: `complete` subtracts it from this CPU's clock.
+            m.exited
+                .set(now.wrapping_sub(m.so_far.get()).wrapping_sub(away));
+        } else if s & state::MOVED != 0 && preempted {
+            // Preempted before entering the guest again: not the exit's.
+            m.wall_mark
+                .set(m.wall_mark.get().saturating_add(off_ticks).min(wall.now));
+        }
+        if preempted {
+            let seq = self.write_begin();
+            self.add(ExitType::Descheduled, off);
+            self.write_end(seq);
+        }
+    }
+
+    /// [`Self::on_run_return`] on a per-CPU clock: `now` on this CPU,
+    /// `wall` the counter. A forwarded exit keeps its time so far, and
+    /// goes on on the counter until the thread enters the guest again.
+    #[inline(always)]
+    pub(crate) fn on_run_return_per_cpu(&self, now: u64, wall: Wall, ret: i32) {
+        let m = &self.machine;
+        let s = m.state.get();
+        if phase(s) == Phase::InExit && ret == 0 && s & state::FORWARDED == 0 {
+            m.so_far.set(now.wrapping_sub(m.exited.get()));
+            m.wall_mark.set(wall.now);
+            m.state
+                .set(s & !state::PHASE | state::MOVED | state::FORWARDED);
+        } else if s & state::MOVED != 0 {
+            // KVM_RUN returns again without entering the guest.
+            let away = wall.rate.units(wall.now.saturating_sub(m.wall_mark.get()));
+            self.complete_moved(s, away);
+            m.state.set(Phase::Idle as u32);
+        } else {
+            self.on_run_return(now, ret);
+        }
+    }
+
     /// KVM_RUN returns `ret` to user space at `now`.
     #[inline(always)]
     pub(crate) fn on_run_return(&self, now: u64, ret: i32) {
@@ -251,6 +368,8 @@ impl VcpuRecorder {
         let s = m.state.get();
         if phase(s) == Phase::InExit {
             self.complete(s, m.returned.get().max(m.exited.get()));
+        } else if s & state::MOVED != 0 {
+            self.complete_moved(s, 0);
         }
         m.state.set(Phase::Idle as u32);
         m.off_cpu.set(false);
@@ -270,14 +389,29 @@ impl VcpuRecorder {
         let m = &self.machine;
         let class = ExitType::ALL[(s >> state::CLASS_SHIFT) as usize % ExitType::COUNT];
         let exit = refine(class, (s >> state::SEEN_SHIFT) as u8);
-        let exited = m.exited.get();
+        // Wrapping, then signed: a per-CPU clock's `exited` may have been
+        // rebased below zero.
+        let d = end.wrapping_sub(m.exited.get());
         let seq = self.write_begin();
         self.add(ExitType::TimeInGuest, m.in_guest.get());
-        if end >= exited {
-            self.add(exit, end - exited);
+        if d as i64 >= 0 {
+            self.add(exit, d);
         } else {
             self.count_unpaired();
         }
+        self.write_end(seq);
+    }
+
+    /// Records a forwarded exit on a per-CPU clock (state word `s`): its
+    /// time so far, and `more` since it was moved.
+    #[cold]
+    fn complete_moved(&self, s: u32, more: u64) {
+        let m = &self.machine;
+        let class = ExitType::ALL[(s >> state::CLASS_SHIFT) as usize % ExitType::COUNT];
+        let exit = refine(class, (s >> state::SEEN_SHIFT) as u8);
+        let seq = self.write_begin();
+        self.add(ExitType::TimeInGuest, m.in_guest.get());
+        self.add(exit, m.so_far.get().saturating_add(more));
         self.write_end(seq);
     }
 

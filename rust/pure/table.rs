@@ -19,8 +19,22 @@ use core::fmt::{self, Display, Write};
 pub(crate) struct Clock {
     /// What the clock is, for people.
     pub(crate) name: &'static str,
-    /// Ticks per second.
+    /// What it counts: `ticks` or `cycles`.
+    pub(crate) unit: &'static str,
+    /// Units per second.
     pub(crate) hz: u64,
+    /// Where `hz` comes from.
+    pub(crate) source: &'static str,
+    /// The generic counter's frequency: intervals and rates per second
+    /// are in wall-clock time, on the counter, whatever the clock.
+    pub(crate) counter_hz: u64,
+}
+
+impl Clock {
+    /// Whether it is the generic counter itself.
+    fn is_counter(&self) -> bool {
+        self.unit == "ticks"
+    }
 }
 
 /// What a file covers, for its header lines.
@@ -45,7 +59,8 @@ pub(crate) struct Header<'a> {
     pub(crate) kind: &'a str,
     pub(crate) scope: Scope<'a>,
     pub(crate) clock: Clock,
-    /// Ticks since the last reset of what the file covers.
+    /// Ticks of the generic counter since the last reset of what the
+    /// file covers.
     pub(crate) interval: u64,
 }
 
@@ -97,21 +112,40 @@ fn write_header(w: &mut impl Write, h: &Header<'_>) -> fmt::Result {
             writeln!(w, "# vcpus: {vcpus}")?;
         }
     }
-    writeln!(w, "# clock: {}", h.clock.name)?;
-    writeln!(w, "# unit: ticks")?;
-    writeln!(w, "# frequency: {} Hz", h.clock.hz)?;
+    write_clock(w, &h.clock, "# ")?;
     writeln!(
         w,
-        "# interval: {} s since reset ({} ticks)",
-        Fixed::ratio(h.interval as u128, h.clock.hz as u128, 6),
-        h.interval
+        "# interval: {} s since reset ({} ticks{})",
+        Fixed::ratio(h.interval as u128, h.clock.counter_hz as u128, 6),
+        h.interval,
+        if h.clock.is_counter() {
+            ""
+        } else {
+            " of the generic counter"
+        }
     )
+}
+
+/// The clock's lines, each starting with `prefix`.
+fn write_clock(w: &mut impl Write, c: &Clock, prefix: &str) -> fmt::Result {
+    writeln!(w, "{prefix}clock: {}", c.name)?;
+    writeln!(w, "{prefix}unit: {}", c.unit)?;
+    if c.is_counter() {
+        writeln!(w, "{prefix}frequency: {} Hz", c.hz)
+    } else {
+        writeln!(w, "{prefix}frequency: {} Hz ({})", c.hz, c.source)?;
+        writeln!(
+            w,
+            "{prefix}note: cycles are not time where the CPU frequency varies; \
+             they count host, hypervisor and guest alike"
+        )
+    }
 }
 
 /// Rates per second over the interval since reset.
 fn per_second(amount: u128, h: &Header<'_>) -> Fixed {
     Fixed::ratio_wide(
-        U256::mul_u128(amount, h.clock.hz as u128),
+        U256::mul_u128(amount, h.clock.counter_hz as u128),
         h.interval as u128,
         2,
     )
@@ -224,6 +258,8 @@ pub(crate) fn write_histogram(
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Status {
     pub(crate) enabled: bool,
+    /// Whether the PMU cycle counter is held, and where.
+    pub(crate) cycle_counter: Option<Ownership>,
     pub(crate) live_vms: u64,
     pub(crate) vcpus: u64,
     /// Per-vCPU states allocated and waiting for a vCPU.
@@ -235,6 +271,13 @@ pub(crate) struct Status {
     pub(crate) alloc_failures: u64,
     pub(crate) debugfs_failures: u64,
     pub(crate) memory: Memory,
+}
+
+/// On how many CPUs the module owns the PMU cycle counter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Ownership {
+    pub(crate) owned: u32,
+    pub(crate) online: u32,
 }
 
 /// Bytes the module holds, as the allocators round them.
@@ -249,15 +292,30 @@ pub(crate) struct Memory {
 
 pub(crate) fn write_control(w: &mut impl Write, s: &Status, clock: &Clock) -> fmt::Result {
     writeln!(w, "# kvm_exit_timing {VERSION} control")?;
-    writeln!(w, "# write: reset | enable | disable")?;
+    writeln!(
+        w,
+        "# write: reset | enable | disable | clock counter | clock cycles"
+    )?;
     writeln!(
         w,
         "state: {}",
         if s.enabled { "enabled" } else { "disabled" }
     )?;
-    writeln!(w, "clock: {}", clock.name)?;
-    writeln!(w, "unit: ticks")?;
-    writeln!(w, "frequency: {} Hz", clock.hz)?;
+    write_clock(w, clock, "")?;
+    match s.cycle_counter {
+        None => writeln!(w, "cycle_counter: not in use")?,
+        Some(o) => writeln!(
+            w,
+            "cycle_counter: owned on {} of {} CPUs{}",
+            o.owned,
+            o.online,
+            if o.owned == o.online {
+                ""
+            } else {
+                " (the others' counts are not ours)"
+            }
+        )?,
+    }
     writeln!(w, "vms: {}", s.live_vms)?;
     writeln!(w, "vcpus: {}", s.vcpus)?;
     writeln!(w, "pool: {}", s.pool)?;

@@ -2,7 +2,9 @@
 
 //! Parsing of writes to `control` and to a VM's `reset`.
 
-use crate::pure::command::{parse_command, parse_vm_reset, Command, MAX_WRITE};
+use crate::pure::command::{
+    parse_clock, parse_command, parse_vm_reset, ClockKind, Command, MAX_WRITE,
+};
 use proptest::prelude::*;
 
 #[test]
@@ -11,11 +13,26 @@ fn control_commands() {
     assert_eq!(parse_command(b"reset\n"), Some(Command::Reset));
     assert_eq!(parse_command(b"enable\n"), Some(Command::Enable));
     assert_eq!(parse_command(b"disable"), Some(Command::Disable));
+    assert_eq!(
+        parse_command(b"clock cycles\n"),
+        Some(Command::Clock(ClockKind::Cycles))
+    );
+    assert_eq!(
+        parse_command(b"clock counter"),
+        Some(Command::Clock(ClockKind::Counter))
+    );
 }
 
 #[test]
 fn every_command_fits_one_write() {
-    for c in [&b"reset\n"[..], b"enable\n", b"disable\n", b"1\n"] {
+    for c in [
+        &b"reset\n"[..],
+        b"enable\n",
+        b"disable\n",
+        b"clock counter\n",
+        b"clock cycles\n",
+        b"1\n",
+    ] {
         assert!(c.len() <= MAX_WRITE, "{c:?}");
     }
 }
@@ -35,6 +52,15 @@ fn control_rejects_near_misses() {
         b"res",
         b"resetx",
         b"enable disable",
+        b"clock",
+        b"clock ",
+        b"clock  cycles",
+        b"clock Cycles",
+        b"clock ticks",
+        b"clock cycles counter",
+        b"clock cycles\n\n",
+        b"clock\ncycles",
+        b"cycles",
         b"1",
         b"\xffreset",
     ] {
@@ -68,5 +94,17 @@ proptest! {
         let stripped = input.strip_suffix(b"\n").unwrap_or(&input);
         prop_assert_eq!(parse_command(&input).is_some(), valid.contains(&stripped));
         prop_assert_eq!(parse_vm_reset(&input), stripped == b"1");
+    }
+}
+
+#[test]
+fn clock_parameter() {
+    assert_eq!(parse_clock(b"cycles"), Some(ClockKind::Cycles));
+    assert_eq!(parse_clock(b"counter\n"), Some(ClockKind::Counter));
+    for bad in [&b""[..], b"ticks", b"Cycles", b" cycles", b"cycles\n\n"] {
+        assert_eq!(parse_clock(bad), None, "{bad:?}");
+    }
+    for k in [ClockKind::Counter, ClockKind::Cycles] {
+        assert_eq!(parse_clock(k.name().as_bytes()), Some(k));
     }
 }

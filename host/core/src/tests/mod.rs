@@ -7,6 +7,7 @@ mod classify;
 mod command;
 mod exit_type;
 mod histogram;
+mod rate;
 mod recorder;
 mod row;
 mod table;

@@ -253,3 +253,201 @@ fn concurrent_readers_see_consistent_rows() {
         assert!(h.join().unwrap() >= MIN_READS);
     }
 }
+
+// ---- Per-CPU clocks (the PMU cycle counter).
+
+mod per_cpu {
+    use super::*;
+    use crate::pure::rate::Rate;
+    use crate::pure::recorder::Wall;
+    use proptest::prelude::*;
+    use std::boxed::Box;
+
+    /// One thing a vCPU thread does, on the counter's time line.
+    #[derive(Clone, Copy, Debug)]
+    enum Step {
+        /// Runs the guest for `guest` ticks, which exits with an HVC64 or
+        /// a user MMIO abort, handled for `handle` ticks.
+        Exit { guest: u64, handle: u64, mmio: bool },
+        /// Preempted (or blocking) for `away` ticks, then on `cpu`.
+        Away {
+            away: u64,
+            preempted: bool,
+            cpu: usize,
+        },
+        /// KVM_RUN returns `ret`; user space takes `user` ticks, and the
+        /// next KVM_RUN starts on `cpu`.
+        Return { ret: i32, user: u64, cpu: usize },
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            3 => (1u64..5000, 1u64..5000, any::<bool>())
+                .prop_map(|(guest, handle, mmio)| Step::Exit { guest, handle, mmio }),
+            1 => (0u64..100_000, any::<bool>(), 0usize..3)
+                .prop_map(|(away, preempted, cpu)| Step::Away { away, preempted, cpu }),
+            1 => (prop_oneof![Just(0), Just(EINTR)], 0u64..100_000, 0usize..3)
+                .prop_map(|(ret, user, cpu)| Step::Return { ret, user, cpu }),
+        ]
+    }
+
+    const RATE: u64 = 16;
+
+    /// Drives a counter recorder and a per-CPU cycles recorder (16 cycles
+    /// a tick, each CPU's counter at its own offset) through `steps`.
+    fn replay(steps: &[Step], offsets: [u64; 3]) -> (Box<VcpuRecorder>, Box<VcpuRecorder>) {
+        let ticks = new_recorder();
+        let cycles = new_recorder();
+        let rate = Rate::measured(RATE, 1).unwrap();
+        let mut t = 1_000_000u64;
+        let mut cpu = 0;
+        let cyc = |t: u64, cpu: usize| (t * RATE).wrapping_add(offsets[cpu]);
+        for s in steps {
+            match *s {
+                Step::Exit {
+                    guest,
+                    handle,
+                    mmio,
+                } => {
+                    let entered = t;
+                    t += guest;
+                    let esr = if mmio { DABT } else { HVC64 };
+                    ticks.on_exit(entered, t, ARM_EXCEPTION_TRAP, esr);
+                    cycles.on_exit_per_cpu(
+                        cyc(entered, cpu),
+                        cyc(t, cpu),
+                        ARM_EXCEPTION_TRAP,
+                        esr,
+                        || Wall { now: t, rate },
+                    );
+                    if mmio {
+                        ticks.on_seen(seen::MMIO_USER);
+                        cycles.on_seen(seen::MMIO_USER);
+                    }
+                    t += handle;
+                }
+                Step::Away {
+                    away,
+                    preempted,
+                    cpu: to,
+                } => {
+                    // The sched-out probe hands the counter clock only
+                    // preemptions; a per-CPU clock every switch.
+                    if preempted {
+                        ticks.on_put(t, true);
+                    }
+                    cycles.on_put_per_cpu(cyc(t, cpu), t, preempted);
+                    t += away;
+                    cpu = to;
+                    ticks.on_load(t);
+                    cycles.on_load_per_cpu(cyc(t, cpu), Wall { now: t, rate });
+                }
+                Step::Return { ret, user, cpu: to } => {
+                    ticks.on_run_return(t, ret);
+                    cycles.on_run_return_per_cpu(cyc(t, cpu), Wall { now: t, rate }, ret);
+                    t += user;
+                    cpu = to;
+                }
+            }
+        }
+        (ticks, cycles)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Whatever the migrations, a per-CPU clock at 16 units a tick
+        /// records exactly 16 x what the counter records, row by row:
+        /// no interval subtracts two CPUs' counters, none is lost.
+        #[test]
+        fn cycles_are_sixteen_times_ticks(
+            steps in proptest::collection::vec(step(), 1..60),
+            offsets in [any::<u64>(), any::<u64>(), any::<u64>()],
+        ) {
+            let (ticks, cycles) = replay(&steps, offsets);
+            for t in ExitType::ALL {
+                let a = row(&ticks, t);
+                let b = row(&cycles, t);
+                prop_assert_eq!(a.count, b.count, "{:?} count", t);
+                prop_assert_eq!(a.total * u128::from(RATE), b.total, "{:?} total", t);
+                if a.count > 0 {
+                    prop_assert_eq!(a.min * RATE, b.min, "{:?} min", t);
+                    prop_assert_eq!(a.max * RATE, b.max, "{:?} max", t);
+                }
+            }
+            prop_assert_eq!(ticks.anomalies(), cycles.anomalies());
+            prop_assert_eq!(cycles.anomalies().unpaired, 0);
+        }
+    }
+
+    #[test]
+    fn an_exit_to_user_space_on_another_cpu() {
+        // CPU 1's counter is far behind CPU 0's: a subtraction across them
+        // would wrap.
+        let (_, cycles) = replay(
+            &[
+                Step::Exit {
+                    guest: 10,
+                    handle: 5,
+                    mmio: true,
+                },
+                Step::Return {
+                    ret: 0,
+                    user: 100,
+                    cpu: 1,
+                },
+                Step::Exit {
+                    guest: 20,
+                    handle: 1,
+                    mmio: false,
+                },
+                Step::Exit {
+                    guest: 1,
+                    handle: 1,
+                    mmio: false,
+                },
+            ],
+            [1 << 60, 7, 0],
+        );
+        assert_eq!(one(&cycles, DabtIoUser), (1, 105 * 16));
+        assert_eq!(one(&cycles, Hvc64), (1, 16));
+        // The last exit, still pending, holds its guest run.
+        assert_eq!(one(&cycles, TimeInGuest), (2, 30 * 16));
+    }
+
+    #[test]
+    fn a_blocked_exit_keeps_its_wait_a_preempted_one_does_not() {
+        let (_, cycles) = replay(
+            &[
+                Step::Exit {
+                    guest: 10,
+                    handle: 5,
+                    mmio: false,
+                },
+                Step::Away {
+                    away: 1000,
+                    preempted: false,
+                    cpu: 2,
+                },
+                Step::Exit {
+                    guest: 10,
+                    handle: 5,
+                    mmio: false,
+                },
+                Step::Away {
+                    away: 1000,
+                    preempted: true,
+                    cpu: 0,
+                },
+                Step::Exit {
+                    guest: 10,
+                    handle: 0,
+                    mmio: false,
+                },
+            ],
+            [5, 1 << 63, 3],
+        );
+        assert_eq!(one(&cycles, Hvc64), (2, (1005 + 5) * 16));
+        assert_eq!(one(&cycles, Descheduled), (1, 1000 * 16));
+    }
+}

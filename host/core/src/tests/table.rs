@@ -12,7 +12,18 @@ use std::vec::Vec;
 
 const CLOCK: Clock = Clock {
     name: "test counter",
+    unit: "ticks",
     hz: 1000,
+    source: "CNTFRQ_EL0",
+    counter_hz: 1000,
+};
+
+const CYCLES: Clock = Clock {
+    name: "test cycles",
+    unit: "cycles",
+    hz: 16000,
+    source: "calibrated",
+    counter_hz: 1000,
 };
 
 fn header(kind: &'static str) -> Header<'static> {
@@ -179,9 +190,57 @@ fn control_file() {
     write_control(&mut out, &status, &CLOCK).unwrap();
     assert_eq!(
         out,
-        "# kvm_exit_timing 0.2.0 control\n# write: reset | enable | disable\nstate: enabled\n\
-         clock: test counter\nunit: ticks\nfrequency: 1000 Hz\nvms: 1\nvcpus: 2\npool: 8\n\
+        "# kvm_exit_timing 0.2.0 control\n\
+         # write: reset | enable | disable | clock counter | clock cycles\nstate: enabled\n\
+         clock: test counter\nunit: ticks\nfrequency: 1000 Hz\ncycle_counter: not in use\nvms: 1\nvcpus: 2\npool: 8\n\
          dropped_no_state: 3\ndropped_unpaired: 0\nalloc_failures: 0\ndebugfs_failures: 0\n\
          memory: 300 bytes\nmemory_per_vcpu: 100 bytes\nmemory_per_vm: 50 bytes\n"
+    );
+}
+
+#[test]
+fn a_cycles_table_says_so_and_keeps_wall_clock_rates() {
+    let mut h = header("stats");
+    h.clock = CYCLES;
+    let mut out = String::new();
+    write_stats(&mut out, &h, &sample()).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[3], "# clock: test cycles");
+    assert_eq!(lines[4], "# unit: cycles");
+    assert_eq!(lines[5], "# frequency: 16000 Hz (calibrated)");
+    assert!(
+        lines[6].starts_with("# note: cycles are not time"),
+        "{}",
+        lines[6]
+    );
+    assert_eq!(
+        lines[7],
+        "# interval: 4.000000 s since reset (4000 ticks of the generic counter)"
+    );
+    // 3 exits in 4 s of wall-clock time, whatever the unit of durations.
+    let hvc: Vec<&str> = lines
+        .iter()
+        .find(|l| l.starts_with("HVC64 "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(hvc[9], "0.75");
+    assert_eq!(hvc[10], "22.50");
+}
+
+#[test]
+fn control_shows_who_owns_the_cycle_counter() {
+    let status = Status {
+        cycle_counter: Some(Ownership {
+            owned: 1,
+            online: 2,
+        }),
+        ..Default::default()
+    };
+    let mut out = String::new();
+    write_control(&mut out, &status, &CYCLES).unwrap();
+    assert!(out.contains("\nunit: cycles\nfrequency: 16000 Hz (calibrated)\nnote: "));
+    assert!(
+        out.contains("\ncycle_counter: owned on 1 of 2 CPUs (the others' counts are not ours)\n")
     );
 }
