@@ -29,11 +29,36 @@
 //! stamp (a file's interval since its reset) saturates at zero. Leaving it
 //! out saves three instructions a read, six an exit round trip.
 
-#[cfg(CONFIG_ARM_ARCH_TIMER_OOL_WORKAROUND)]
 use kernel::bindings;
 
 /// How the tables name the clock.
 pub(crate) const NAME: &str = "arm64 generic counter (arch_timer_read_counter)";
+
+/// A clock exits can be timed with. Probes are built once per clock, so
+/// that the choice costs nothing per event.
+pub(crate) trait TimingClock: 'static {
+    /// Its values are comparable only on the CPU that read them.
+    const PER_CPU: bool;
+    /// The clock KVM stamps guest entries with for it.
+    const KVM: bindings::kvm_arm_exit_clock;
+    /// The clock, now, on this CPU.
+    fn now() -> u64;
+}
+
+/// The generic counter, as [`now`] reads it: the clock of wall-clock time
+/// too (intervals since reset, rates per second, time off a CPU).
+pub(crate) struct Counter;
+
+impl TimingClock for Counter {
+    const PER_CPU: bool = false;
+    const KVM: bindings::kvm_arm_exit_clock =
+        bindings::kvm_arm_exit_clock_KVM_ARM_EXIT_CLOCK_COUNTER;
+
+    #[inline(always)]
+    fn now() -> u64 {
+        now()
+    }
+}
 
 /// The counter, now.
 #[cfg(not(CONFIG_ARM_ARCH_TIMER_OOL_WORKAROUND))]

@@ -8,16 +8,17 @@
 //! than a tracepoint on the one event that fires on every exit (measured,
 //! BENCHMARKS.md).
 
+use super::clock::TimingClock;
 use super::kvm::RunningVcpu;
 use super::tracepoint::ProbeArg;
 use core::ffi::{c_int, c_void};
 use kernel::{bindings, error::to_result, prelude::*, sync::Arc};
 
-/// What the hook's data does on every guest exit: in the vCPU's own
-/// thread, inside KVM_RUN, interrupts off.
-pub(crate) trait GuestExit: Sync {
-    /// The guest, entered at `entry` (the counter, read as
-    /// [`super::clock::now`] reads it), left with `exit_code`, an
+/// What the hook's data does on every guest exit, timed with clock `C`:
+/// in the vCPU's own thread, inside KVM_RUN, interrupts off.
+pub(crate) trait GuestExit<C: TimingClock>: Sync {
+    /// The guest, entered at `entry` (`C`, read on this CPU), left with
+    /// `exit_code`, an
     /// `ARM_EXCEPTION_*` value; the syndrome of a trap is the vCPU's
     /// [`RunningVcpu::esr`].
     fn guest_exit(&self, vcpu: &RunningVcpu, exit_code: i32, entry: u64);
@@ -25,7 +26,7 @@ pub(crate) trait GuestExit: Sync {
 
 /// The function KVM calls: its type is the hook's, checked where
 /// [`ExitHook::register`] stores it.
-unsafe extern "C" fn trampoline<D: GuestExit>(
+unsafe extern "C" fn trampoline<C: TimingClock, D: GuestExit<C>>(
     data: *mut c_void,
     vcpu: *mut bindings::kvm_vcpu,
     exit_code: c_int,
@@ -36,7 +37,7 @@ unsafe extern "C" fn trampoline<D: GuestExit>(
     let data = unsafe { &*data.cast::<D>() };
     // SAFETY: KVM calls the hook in the vCPU's thread, inside KVM_RUN.
     let vcpu = unsafe { <&RunningVcpu as ProbeArg<*mut bindings::kvm_vcpu>>::from_raw(vcpu) };
-    data.guest_exit(vcpu, exit_code, entry);
+    <D as GuestExit<C>>::guest_exit(data, vcpu, exit_code, entry);
 }
 
 /// The hook, registered on data that `owner` keeps alive. Dropping it
@@ -56,13 +57,18 @@ unsafe impl<O: Send + Sync> Send for ExitHook<O> {}
 unsafe impl<O: Send + Sync> Sync for ExitHook<O> {}
 
 impl<O: Send + Sync> ExitHook<O> {
-    /// Registers the hook on the data `data` finds in `owner`. Fails with
-    /// `EBUSY` if KVM already has a hook.
-    pub(crate) fn register<D: GuestExit>(owner: Arc<O>, data: fn(&O) -> &D) -> Result<Self> {
+    /// Registers the hook on the data `data` finds in `owner`, with KVM
+    /// stamping guest entries on clock `C`. Fails with `EBUSY` if KVM
+    /// already has a hook.
+    pub(crate) fn register<C: TimingClock, D: GuestExit<C>>(
+        owner: Arc<O>,
+        data: fn(&O) -> &D,
+    ) -> Result<Self> {
         let raw = KBox::new(
             bindings::kvm_arm_exit_hook {
-                exit: Some(trampoline::<D>),
+                exit: Some(trampoline::<C, D>),
                 data: (data(&owner) as *const D).cast_mut().cast(),
+                clock: C::KVM,
             },
             GFP_KERNEL,
         )?;

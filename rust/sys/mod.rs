@@ -6,12 +6,14 @@
 //! with the reason it is sound; the layers above use safe types.
 
 pub(crate) mod clock;
+pub(crate) mod cycle_counter;
 pub(crate) mod debugfs;
 pub(crate) mod kvm;
 pub(crate) mod kvm_abi;
 pub(crate) mod kvm_exit_hook;
 pub(crate) mod kvm_tracepoints;
 pub(crate) mod memory;
+pub(crate) mod module_param;
 pub(crate) mod tracepoint;
 pub(crate) mod vec;
 pub(crate) mod workqueue;

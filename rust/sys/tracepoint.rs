@@ -176,12 +176,15 @@ macro_rules! tracepoints {
         $vis:vis trait $handler:ident: fn $name:ident = $tp:ident($($arg:ident: $raw:ty => $ty:ty),* $(,)?);
     )*) => {$(
         $(#[$doc])*
-        $vis trait $handler: Sync {
+        ///
+        /// `V` names a variant, where one data type has several probes for
+        /// this tracepoint (one per clock): each is its own function.
+        $vis trait $handler<V = ()>: Sync {
             fn $name(&self, $($arg: $ty),*);
         }
 
         $(#[$doc])*
-        $vis fn $name<D: $handler>(data: &D) -> $crate::sys::tracepoint::Probe<'_> {
+        $vis fn $name<V, D: $handler<V>>(data: &D) -> $crate::sys::tracepoint::Probe<'_> {
             ::kernel::macros::paste! {
                 // The prototype check: the kernel's iterator for this
                 // tracepoint takes `void *data` and then exactly the
@@ -189,7 +192,7 @@ macro_rules! tracepoints {
                 const _: unsafe extern "C" fn(*mut ::core::ffi::c_void $(, $raw)*) -> ::core::ffi::c_int =
                     ::kernel::bindings::[<__traceiter_ $tp>];
 
-                unsafe extern "C" fn trampoline<D: $handler>(
+                unsafe extern "C" fn trampoline<V, D: $handler<V>>(
                     data: *mut ::core::ffi::c_void $(, $arg: $raw)*
                 ) {
                     // SAFETY: `data` is the `D` of the `Probe` below,
@@ -197,7 +200,7 @@ macro_rules! tracepoints {
                     let data = unsafe { &*data.cast::<D>() };
                     // SAFETY: called by the tracepoint, whose arguments
                     // are what its declaration documents.
-                    data.$name($(unsafe {
+                    <D as $handler<V>>::$name(data, $(unsafe {
                         <$ty as $crate::sys::tracepoint::ProbeArg<$raw>>::from_raw($arg)
                     }),*)
                 }
@@ -207,7 +210,7 @@ macro_rules! tracepoints {
                 unsafe {
                     $crate::sys::tracepoint::Probe::new(
                         &raw mut ::kernel::bindings::[<__tracepoint_ $tp>],
-                        (trampoline::<D> as *const ()).cast_mut().cast(),
+                        (trampoline::<V, D> as *const ()).cast_mut().cast(),
                         data,
                     )
                 }
