@@ -24,6 +24,7 @@ mod sys;
 
 mod entries;
 mod files;
+mod params;
 mod profiler;
 mod registry;
 
@@ -61,7 +62,7 @@ struct RootFiles {
 impl kernel::Module for KvmExitTiming {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let profiler = Profiler::new(&files::TREE)?;
-        if let Err(e) = profiler.start() {
+        if let Err(e) = profiler.start(params::load_clock()) {
             profiler.shutdown();
             return Err(e);
         }
@@ -79,7 +80,7 @@ impl kernel::Module for KvmExitTiming {
             "kvm_exit_timing {} loaded ({} exit types, clock {} Hz)\n",
             version::VERSION,
             ExitType::COUNT,
-            profiler.clock().hz
+            profiler.counter_hz()
         );
         Ok(KvmExitTiming {
             files: Some(RootFiles {

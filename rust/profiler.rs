@@ -6,16 +6,21 @@
 //! - `probes.rs` and `pool.rs`: the probes and their data, the pool, in
 //!   probe context (preemption disabled, nothing that sleeps);
 //! - `tree.rs`: the work item that keeps the pool filled and the debugfs
-//!   tree in step with VMs and vCPUs.
+//!   tree in step with VMs and vCPUs;
+//! - `clock.rs`: the clock in use, as the files describe it.
 
+pub(crate) mod clock;
 mod pool;
 mod probes;
 mod tree;
 
 pub(crate) use tree::{Tree, TreeFiles};
 
-use crate::pure::table::{self, Clock};
-use crate::sys::clock;
+use crate::pure::command::ClockKind;
+use crate::pure::rate::Rate;
+use crate::pure::table::{self, Clock, Ownership};
+use crate::sys::clock::{self as counter, Counter, TimingClock};
+use crate::sys::cycle_counter::{cpufreq_max_hz, CycleCounters, Cycles};
 use crate::sys::kvm_exit_hook::ExitHook;
 use crate::sys::memory::kmalloc_bytes;
 use crate::sys::tracepoint::Probes;
@@ -35,12 +40,25 @@ struct Control {
     /// enabled: the hook is registered last and goes first.
     timing: Option<Probes<Tree, { probes::TIMING }>>,
     exit_hook: Option<ExitHook<Tree>>,
+    /// The clock the timing probes are built for.
+    clock: ClockKind,
+    /// The PMU cycle counters, held while the clock is `Cycles`: taken
+    /// before its probes are registered, released after they are gone.
+    cycles: Option<HeldCycles>,
+}
+
+/// The cycle counters, and their frequency as the files show it.
+struct HeldCycles {
+    counters: CycleCounters,
+    hz: u64,
+    source: clock::Source,
 }
 
 #[pin_data]
 pub(crate) struct Profiler {
     tree: Arc<Tree>,
-    clock: Clock,
+    /// The generic counter's frequency.
+    counter_hz: u64,
     #[pin]
     control: Mutex<Control>,
 }
@@ -50,7 +68,7 @@ impl Profiler {
     /// attached to any tracepoint.
     /// `files` are those each VM and vCPU gets.
     pub(crate) fn new(files: &'static TreeFiles) -> Result<Arc<Profiler>> {
-        let hz = clock::frequency();
+        let hz = counter::frequency();
         if hz == 0 {
             pr_err!("the arm64 counter reports a frequency of 0\n");
             return Err(ENODEV);
@@ -60,12 +78,15 @@ impl Profiler {
             destroy: None,
             timing: None,
             exit_hook: None,
+            clock: ClockKind::Counter,
+            cycles: None,
         };
+        clock::set(ClockKind::Counter, 0, clock::Source::Calibrated);
         let tree = Tree::new(files)?;
         Arc::pin_init(
             pin_init!(Profiler {
                 tree,
-                clock: Clock { name: clock::NAME, hz },
+                counter_hz: hz,
                 control <- new_mutex!(control, "Profiler::control"),
             }),
             GFP_KERNEL,
@@ -76,13 +97,22 @@ impl Profiler {
         &self.tree
     }
 
-    pub(crate) fn clock(&self) -> Clock {
-        self.clock
+    /// The generic counter's frequency.
+    pub(crate) fn counter_hz(&self) -> u64 {
+        self.counter_hz
     }
 
-    /// Attaches the lifetime probes and starts timing. If this fails,
-    /// [`Self::shutdown`] undoes what was done.
-    pub(crate) fn start(&self) -> Result {
+    /// The clock in use, as the files describe it.
+    pub(crate) fn clock(&self) -> Clock {
+        clock::in_use()
+    }
+
+    /// Attaches the lifetime probes and starts timing with `clock`. If
+    /// this fails, [`Self::shutdown`] undoes what was done.
+    pub(crate) fn start(&self, clock: ClockKind) -> Result {
+        if clock != ClockKind::Counter {
+            self.set_clock(clock)?;
+        }
         {
             let mut control = self.control.lock();
             control.create = Some(Probes::register(self.tree.clone(), probes::create)?);
@@ -96,36 +126,109 @@ impl Profiler {
     pub(crate) fn set_enabled(&self, enable: bool) -> Result {
         let mut control = self.control.lock();
         match (enable, control.timing.is_some()) {
-            (true, false) => {
-                let timing = Probes::register(self.tree.clone(), probes::timing)?;
-                match ExitHook::register(self.tree.clone(), probes::exit_hook) {
-                    Ok(hook) => {
-                        control.timing = Some(timing);
-                        control.exit_hook = Some(hook);
-                    }
-                    Err(e) => {
-                        if e == EBUSY {
-                            pr_err!("KVM's exit hook is taken by another module\n");
-                        }
-                        drop(timing);
-                        self.tree.stop_recorders();
-                        return Err(e);
-                    }
-                }
-            }
+            (true, false) => match control.clock {
+                ClockKind::Counter => self.start_timing::<Counter>(&mut control),
+                ClockKind::Cycles => self.start_timing::<Cycles>(&mut control),
+            },
             (false, true) => {
-                // Unregisters them, and waits for the calls in flight.
-                control.exit_hook = None;
-                control.timing = None;
-                self.tree.stop_recorders();
+                self.stop_timing(&mut control);
+                Ok(())
             }
-            _ => {}
+            _ => Ok(()),
         }
-        Ok(())
     }
 
-    pub(crate) fn enabled(&self) -> bool {
-        self.control.lock().timing.is_some()
+    /// Registers the timing probes and the hook for clock `C`.
+    fn start_timing<C: TimingClock>(&self, control: &mut Control) -> Result {
+        let timing = Probes::register(self.tree.clone(), probes::timing::<C>)?;
+        match ExitHook::register::<C, _>(self.tree.clone(), probes::exit_hook) {
+            Ok(hook) => {
+                control.timing = Some(timing);
+                control.exit_hook = Some(hook);
+                Ok(())
+            }
+            Err(e) => {
+                if e == EBUSY {
+                    pr_err!("KVM's exit hook is taken by another module\n");
+                }
+                drop(timing);
+                self.tree.stop_recorders();
+                Err(e)
+            }
+        }
+    }
+
+    /// Unregisters the hook and the timing probes, and waits for the calls
+    /// in flight; pending intervals are forgotten.
+    fn stop_timing(&self, control: &mut Control) {
+        control.exit_hook = None;
+        if control.timing.take().is_some() {
+            self.tree.stop_recorders();
+        }
+    }
+
+    /// Times with `kind` from now on, after a reset of every table. The
+    /// cycle counter must be free on every CPU (else `EBUSY`, and nothing
+    /// changes).
+    pub(crate) fn set_clock(&self, kind: ClockKind) -> Result {
+        let mut control = self.control.lock();
+        let cycles = match kind {
+            ClockKind::Counter => None,
+            ClockKind::Cycles => Some(match control.cycles.take() {
+                Some(held) => held,
+                None => self.claim_cycles()?,
+            }),
+        };
+        let enabled = control.timing.is_some();
+        self.stop_timing(&mut control);
+        // Released, if so, only now that no probe reads the counter.
+        control.cycles = cycles;
+        control.clock = kind;
+        match &control.cycles {
+            Some(c) => clock::set(kind, c.hz, c.source),
+            None => clock::set(kind, 0, clock::Source::Calibrated),
+        }
+        self.tree.reset();
+        if enabled {
+            match kind {
+                ClockKind::Counter => self.start_timing::<Counter>(&mut control),
+                ClockKind::Cycles => self.start_timing::<Cycles>(&mut control),
+            }
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Takes the cycle counters and measures their rate, which the
+    /// probes then use and the files show.
+    fn claim_cycles(&self) -> Result<HeldCycles> {
+        let counters = CycleCounters::claim()?;
+        let (cycles, ticks) = counters.calibrate()?;
+        let Some(rate) = Rate::measured(cycles, ticks) else {
+            pr_err!("the PMU cycle counter does not count ({cycles} cycles in {ticks} ticks)\n");
+            return Err(ENODEV);
+        };
+        // No probe of the cycle clock is registered: it is not chosen yet.
+        self.tree.pool().set_rate(rate);
+        let (hz, source) = match cpufreq_max_hz() {
+            Some(hz) => (hz, clock::Source::Cpufreq),
+            None => (rate.hz(self.counter_hz), clock::Source::Calibrated),
+        };
+        pr_info!(
+            "timing in CPU cycles: {} cycles per counter tick, {} Hz ({})\n",
+            rate.hz(1),
+            hz,
+            if source == clock::Source::Cpufreq {
+                "cpufreq"
+            } else {
+                "calibrated"
+            }
+        );
+        Ok(HeldCycles {
+            counters,
+            hz,
+            source,
+        })
     }
 
     /// Empties every table and the destroyed VMs' totals.
@@ -140,10 +243,8 @@ impl Profiler {
     pub(crate) fn shutdown(&self) {
         self.tree.stop_worker();
         let mut control = self.control.lock();
-        control.exit_hook = None;
-        if control.timing.take().is_some() {
-            self.tree.stop_recorders();
-        }
+        self.stop_timing(&mut control);
+        control.cycles = None;
         control.create = None;
         self.tree.detach_all();
         control.destroy = None;
@@ -153,7 +254,17 @@ impl Profiler {
 
     /// The control file's figures.
     pub(crate) fn status(&self) -> table::Status {
-        let enabled = self.enabled();
+        let (enabled, cycle_counter) = {
+            let control = self.control.lock();
+            let owned = control.cycles.as_ref().map(|c| {
+                let o = c.counters.ownership();
+                Ownership {
+                    owned: o.owned,
+                    online: o.online,
+                }
+            });
+            (control.timing.is_some(), owned)
+        };
         let f = self.tree.figures();
         let mut memory = f.memory;
         // The pool's vector, the tree and the profiler, beside the registry.
@@ -162,6 +273,7 @@ impl Profiler {
             + kmalloc_bytes(core::mem::size_of::<Profiler>())) as u64;
         table::Status {
             enabled,
+            cycle_counter,
             live_vms: f.live_vms,
             vcpus: f.vcpus,
             pool: f.pool,

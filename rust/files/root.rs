@@ -4,11 +4,12 @@
 //! profiler.
 
 use super::{done, scratch};
+use crate::profiler::clock as clocks;
 use crate::profiler::{Profiler, Tree};
 use crate::pure::command::{parse_command, Command};
 use crate::pure::exit_type::ExitType;
 use crate::pure::row::RowStats;
-use crate::pure::table::{self, Clock, Header, RowSummary, Scope};
+use crate::pure::table::{self, Header, RowSummary, Scope};
 use crate::pure::totals::add_buckets;
 use crate::sys::clock;
 use crate::sys::debugfs::{FileSpec, ReadOnly, ReadWrite, SeqFile, Show, Store};
@@ -60,10 +61,7 @@ impl Show for Summary {
                 destroyed_vms: reg.destroyed_vms(),
                 vcpus,
             },
-            clock: Clock {
-                name: clock::NAME,
-                hz: clock::frequency(),
-            },
+            clock: clocks::in_use(),
             interval: clock::now().saturating_sub(reg.reset_at()),
         };
         drop(reg);
@@ -94,6 +92,7 @@ impl Store for Control {
             }
             Command::Enable => profiler.set_enabled(true),
             Command::Disable => profiler.set_enabled(false),
+            Command::Clock(kind) => profiler.set_clock(kind),
         }
     }
 }

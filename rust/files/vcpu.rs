@@ -4,8 +4,9 @@
 
 use super::{done, scratch};
 use crate::entries::VcpuEntry;
+use crate::profiler::clock as clocks;
 use crate::pure::exit_type::ExitType;
-use crate::pure::table::{self, Clock, Header, RowSummary, Scope};
+use crate::pure::table::{self, Header, RowSummary, Scope};
 use crate::sys::clock;
 use crate::sys::debugfs::{FileSpec, ReadOnly, SeqFile, Show};
 use crate::sys::kvm::VmName;
@@ -37,10 +38,7 @@ fn header<'a>(kind: &'a str, e: &VcpuEntry, vm: &'a VmName) -> Header<'a> {
             vm: vm.as_str(),
             vcpu: e.vcpu_id(),
         },
-        clock: Clock {
-            name: clock::NAME,
-            hz: clock::frequency(),
-        },
+        clock: clocks::in_use(),
         interval: clock::now().saturating_sub(e.recorder.reset_at()),
     }
 }

@@ -4,9 +4,10 @@
 
 use super::{done, scratch};
 use crate::entries::VmEntry;
+use crate::profiler::clock as clocks;
 use crate::pure::command::parse_vm_reset;
 use crate::pure::exit_type::ExitType;
-use crate::pure::table::{self, Clock, Header, RowSummary, Scope};
+use crate::pure::table::{self, Header, RowSummary, Scope};
 use crate::pure::totals::sum_row;
 use crate::sys::clock;
 use crate::sys::debugfs::{FileSpec, ReadOnly, SeqFile, Show, Store, WriteOnly};
@@ -50,10 +51,7 @@ impl Show for Summary {
                 vm: vm.name.as_str(),
                 vcpus,
             },
-            clock: Clock {
-                name: clock::NAME,
-                hz: clock::frequency(),
-            },
+            clock: clocks::in_use(),
             interval: clock::now().saturating_sub(vm.reset_at()),
         };
         done(table::write_stats(out, &header, &s.rows))

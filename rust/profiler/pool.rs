@@ -10,6 +10,7 @@
 //! lock is a spinlock, the innermost lock of the module.
 
 use crate::entries::{VcpuEntry, VcpuLinks};
+use crate::pure::rate::Rate;
 use crate::sys::clock;
 use crate::sys::kvm::{RunningVcpu, Vcpu};
 use crate::sys::vec::VecExt;
@@ -46,6 +47,9 @@ pub(crate) struct Pool {
     dropped_no_state: AtomicU64,
     /// Asks the worker to run: refill the pool, place and retire entries.
     kick: fn(&Pool),
+    /// The timing clock's units per counter tick (a [`Rate`]), set
+    /// before its probes are registered.
+    rate: AtomicU64,
 }
 
 impl Pool {
@@ -60,6 +64,7 @@ impl Pool {
             awaiting: AtomicIsize::new(0),
             dropped_no_state: AtomicU64::new(0),
             kick,
+            rate: AtomicU64::new(Rate::ONE.bits()),
         }))
     }
 
@@ -147,6 +152,17 @@ impl Pool {
 
     pub(crate) fn len(&self) -> usize {
         self.len.load(Ordering::Relaxed)
+    }
+
+    /// The timing clock's rate against the counter.
+    #[inline(always)]
+    pub(crate) fn rate(&self) -> Rate {
+        Rate::from_bits(self.rate.load(Ordering::Relaxed))
+    }
+
+    /// Sets it, while no probe of the timing clock is registered.
+    pub(crate) fn set_rate(&self, rate: Rate) {
+        self.rate.store(rate.bits(), Ordering::Relaxed);
     }
 
     pub(crate) fn dropped_no_state(&self) -> u64 {

@@ -7,53 +7,86 @@
 //! recorder. Probes run with preemption disabled, in the vCPU's own
 //! thread, which makes them the recorder's one writer; the destruction
 //! probe runs after that thread is done with the vCPU.
+//!
+//! The probes that read a clock are generic over it: one set per clock,
+//! registered while that clock is chosen, so that the choice costs nothing
+//! per event. The generic counter is also the wall clock: with it, one
+//! read serves both.
 
 use super::pool::Pool;
 use super::tree::Tree;
 use crate::entries::VcpuEntry;
 use crate::pure::classify::seen;
-use crate::sys::clock;
+use crate::pure::recorder::Wall;
+use crate::sys::clock::{self, TimingClock};
 use crate::sys::kvm::{RunningVcpu, Vcpu};
 use crate::sys::kvm_exit_hook::GuestExit;
 use crate::sys::kvm_tracepoints::{self as tp, *};
 use crate::sys::tracepoint::Probe;
 
-impl GuestExit for Pool {
+impl Pool {
+    /// The wall clock now, for a per-CPU clock's rare paths.
+    fn wall(&self) -> Wall {
+        Wall {
+            now: clock::now(),
+            rate: self.rate(),
+        }
+    }
+}
+
+impl<C: TimingClock> GuestExit<C> for Pool {
     #[inline(always)]
     fn guest_exit(&self, vcpu: &RunningVcpu, exit_code: i32, entry: u64) {
-        let now = clock::now();
+        let now = C::now();
         if let Some(e) = self.entry_or_attach(vcpu) {
-            e.recorder.on_exit(entry, now, exit_code as u32, vcpu.esr());
-        }
-    }
-}
-
-impl SchedIn for Pool {
-    fn sched_in(&self, vcpu: &RunningVcpu) {
-        // A vCPU without an entry was not timed when it was switched out:
-        // nothing to settle (it attaches at its next entry or exit).
-        if let Some(e) = VcpuEntry::of(vcpu) {
-            e.recorder.on_load(clock::now());
-        }
-    }
-}
-
-impl SchedOut for Pool {
-    fn sched_out(&self, vcpu: &RunningVcpu) {
-        // Runs under the runqueue lock: no attaching (it could wake the
-        // worker) and nothing but a few stores.
-        if let Some(e) = VcpuEntry::of(vcpu) {
-            if vcpu.preempted() {
-                e.recorder.on_put(clock::now(), true);
+            if C::PER_CPU {
+                e.recorder
+                    .on_exit_per_cpu(entry, now, exit_code as u32, vcpu.esr(), || self.wall());
+            } else {
+                e.recorder.on_exit(entry, now, exit_code as u32, vcpu.esr());
             }
         }
     }
 }
 
-impl RunReturn for Pool {
+impl<C: TimingClock> SchedIn<C> for Pool {
+    fn sched_in(&self, vcpu: &RunningVcpu) {
+        // A vCPU without an entry was not timed when it was switched out:
+        // nothing to settle (it attaches at its next entry or exit).
+        if let Some(e) = VcpuEntry::of(vcpu) {
+            if C::PER_CPU {
+                e.recorder.on_load_per_cpu(C::now(), self.wall());
+            } else {
+                e.recorder.on_load(C::now());
+            }
+        }
+    }
+}
+
+impl<C: TimingClock> SchedOut<C> for Pool {
+    fn sched_out(&self, vcpu: &RunningVcpu) {
+        // Runs under the runqueue lock: no attaching (it could wake the
+        // worker) and nothing but a few stores.
+        if let Some(e) = VcpuEntry::of(vcpu) {
+            let preempted = vcpu.preempted();
+            if C::PER_CPU {
+                // Every switch: the thread may come back on another CPU.
+                e.recorder.on_put_per_cpu(C::now(), clock::now(), preempted);
+            } else if preempted {
+                e.recorder.on_put(C::now(), true);
+            }
+        }
+    }
+}
+
+impl<C: TimingClock> RunReturn<C> for Pool {
     fn run_return(&self, vcpu: &RunningVcpu, ret: i32) {
         if let Some(e) = VcpuEntry::of(vcpu) {
-            e.recorder.on_run_return(clock::now(), ret);
+            if C::PER_CPU {
+                e.recorder.on_run_return_per_cpu(C::now(), self.wall(), ret);
+            } else {
+                e.recorder.on_run_return(C::now(), ret);
+            }
         }
     }
 }
@@ -103,18 +136,18 @@ impl VcpuDestroy for Pool {
 /// How many timing probes there are.
 pub(crate) const TIMING: usize = 6;
 
-/// The probes of the timing itself, registered while timing is enabled,
-/// before the guest-exit hook: timing starts with the first exit seen
-/// once they are all in place.
-pub(crate) fn timing(tree: &Tree) -> [Probe<'_>; TIMING] {
+/// The probes of the timing itself on clock `C`, registered while timing
+/// is enabled, before the guest-exit hook: timing starts with the first
+/// exit seen once they are all in place.
+pub(crate) fn timing<C: TimingClock>(tree: &Tree) -> [Probe<'_>; TIMING] {
     let pool = tree.pool();
     [
-        tp::mmio(pool),
-        tp::mem_abort(pool),
-        tp::sgi(pool),
-        tp::sched_in(pool),
-        tp::sched_out(pool),
-        tp::run_return(pool),
+        tp::mmio::<(), _>(pool),
+        tp::mem_abort::<(), _>(pool),
+        tp::sgi::<(), _>(pool),
+        tp::sched_in::<C, _>(pool),
+        tp::sched_out::<C, _>(pool),
+        tp::run_return::<C, _>(pool),
     ]
 }
 
@@ -125,11 +158,11 @@ pub(crate) fn exit_hook(tree: &Tree) -> &Pool {
 
 /// vCPU creation: registered while the module is loaded.
 pub(crate) fn create(tree: &Tree) -> [Probe<'_>; 1] {
-    [tp::vcpu_create(tree.pool())]
+    [tp::vcpu_create::<(), _>(tree.pool())]
 }
 
 /// vCPU destruction: registered while the module is loaded, and the last
 /// probe to go.
 pub(crate) fn destroy(tree: &Tree) -> [Probe<'_>; 1] {
-    [tp::vcpu_destroy(tree.pool())]
+    [tp::vcpu_destroy::<(), _>(tree.pool())]
 }
