@@ -107,6 +107,19 @@ def main():
     print()
     for n in names:
         print(f"- {n}: {WHAT[n]}")
+    cycles = [n for n in names if (n, "module-cycles") in bench]
+    if cycles:
+        print()
+        print("The module timing in CPU cycles (`clock=cycles`) against the generic counter,")
+        print("instructions per round trip added to the patched kernel (medians):")
+        print()
+        print("| benchmark | counter | cycles | cycles - counter |")
+        print("|---|---|---|---|")
+        for n in cycles:
+            p, m, c = (bench.get((n, s), (None, None))[0] for s in ("patched", "module", "module-cycles"))
+            if None in (p, m, c):
+                continue
+            print(f"| {n} | {added(p, m)} | {added(p, c)} | {c - m:+.1f} |")
     if reads:
         print()
         print("Reading the tables with the module loaded (8 VMs x 4 vCPUs unless told otherwise),")

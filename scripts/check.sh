@@ -10,9 +10,10 @@
 # guest job. The boots of make check: modern, ls2080 and gicv2 (each host
 # with the test kernel and the check job); debug, the modern host booting
 # the debug kernel (KASAN, kmemleak, UBSAN, lockdep, fault injection) to
-# run our tests at their quick counts without the upstream ones; and
-# always a last one, lockdown. KET_BOOTS limits them (default: the three
-# hosts and debug), e.g.
+# run our tests at their quick counts without the upstream ones; cycles,
+# the LS2080-like host under QEMU's -icount timing the same work on both
+# clocks; and always a last one, lockdown. KET_BOOTS limits them
+# (default: the three hosts, debug and cycles), e.g.
 #   KET_BOOTS=modern make check
 #
 # make stress is this script with KET_MODE=stress: the debug kernel
@@ -31,7 +32,7 @@ if [ -n "${KET_CONFIGS:-}" ] && [ -z "${KET_BOOTS:-}" ]; then
 fi
 mode=${KET_MODE:-check}
 case "$mode" in
-check) variant=test job=check boots=${KET_BOOTS:-$KET_HOSTS debug} ;;
+check) variant=test job=check boots=${KET_BOOTS:-$KET_HOSTS debug cycles} ;;
 stress) variant=debug job=stress boots=${KET_BOOTS:-modern} ;;
 *) ket_die "KET_MODE must be check or stress (not '$mode')" ;;
 esac
@@ -105,6 +106,7 @@ boot_setup() { # boot
 	boot_variant=$variant
 	case "$1" in
 	lockdown) boot_args="$(ket_host_args modern) --job lockdown" ;;
+	cycles) boot_args="$(ket_host_args ls2080) --icount --job cycles" ;;
 	debug)
 		[ "$mode" = check ] || { boot_host_job "$1"; return; }
 		boot_variant=debug

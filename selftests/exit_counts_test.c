@@ -16,6 +16,7 @@
  */
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/psci.h>
 
 #include "kvm_util.h"
@@ -23,6 +24,7 @@
 #include "arch_timer.h"
 #include "ucall_common.h"
 #include "ket_gic.h"
+#include "ket_opt.h"
 #include "ket_run.h"
 #include "ket_table.h"
 #include "ket_vm.h"
@@ -330,14 +332,45 @@ static void run_case(const struct exit_case *c)
 	kvm_vm_free(vm);
 }
 
-int main(void)
+static const char usage[] =
+	"Usage: %1$s [-c counter|cycles] [-h]\n"
+	"  -c CLOCK  time with CLOCK (written to the control file first; the\n"
+	"            generic counter is restored at the end)\n";
+
+int main(int argc, char *argv[])
 {
-	int i;
+	const char *clock = NULL;
+	char cmd[32], unit[32];
+	int i, opt;
+
+	while ((opt = getopt(argc, argv, "c:h")) != -1) {
+		switch (opt) {
+		case 'c':
+			if (strcmp(optarg, "counter") && strcmp(optarg, "cycles"))
+				ket_opt_fail('c', optarg, "counter or cycles");
+			clock = optarg;
+			break;
+		case 'h':
+			ket_usage(usage, KSFT_PASS);
+		default:
+			ket_usage(usage, KSFT_FAIL);
+		}
+	}
+	ket_no_operands(argc, argv, usage);
 
 	ksft_print_header();
 	ket_require_module();
-	ksft_set_plan(4 * ARRAY_SIZE(cases));
+	ksft_set_plan(4 * ARRAY_SIZE(cases) + !!clock);
+	if (clock) {
+		snprintf(cmd, sizeof(cmd), "clock %s", clock);
+		TEST_ASSERT(!ket_control_write(cmd), "cannot write '%s' to the control file", cmd);
+		ket_control_text("unit", unit, sizeof(unit));
+		ksft_test_result(!strcmp(unit, !strcmp(clock, "cycles") ? "cycles" : "ticks"),
+				 "timing with the %s clock: unit %s\n", clock, unit);
+	}
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i]);
+	if (clock)
+		TEST_ASSERT(!ket_control_write("clock counter"), "cannot restore the counter");
 	ksft_finished();
 }

@@ -2,7 +2,8 @@
 /*
  * module_lifecycle_test: kvm_exit_timing loads, creates its debugfs root,
  * times a VM, unloads while a VM keeps exiting, loads again and times that
- * same VM from its next exit.
+ * same VM from its next exit; loads with clock=cycles, and refuses a
+ * clock it does not know.
  *
  * Needs root, debugfs mounted at /sys/kernel/debug and the module file at
  * $KET_MODULE (default /ket/kvm_exit_timing.ko). The module must not be
@@ -85,12 +86,13 @@ static uint64_t hvc64(struct running_vm *r)
 int main(void)
 {
 	struct running_vm r;
+	char unit[32] = "";
 	uint64_t a, b;
 	int ret;
 
 	ksft_print_header();
 	ket_require_unloaded();
-	ksft_set_plan(10);
+	ksft_set_plan(14);
 
 	ret = ket_module_load();
 	ksft_test_result(ret == 0, "load %s: %s\n", ket_module_path(),
@@ -124,6 +126,23 @@ int main(void)
 
 	ret = ket_module_unload();
 	ksft_test_result(ret == 0, "unload: %s\n", ret ? strerror(-ret) : "ok");
+
+	/* The clock parameter: a clock timing starts with, or a refusal. */
+	ret = ket_module_load_params("clock=cycles");
+	if (!ret)
+		ket_control_text("unit", unit, sizeof(unit));
+	ksft_test_result(ret == 0 && !strcmp(unit, "cycles"),
+			 "load with clock=cycles: %s, unit '%s'\n", ret ? strerror(-ret) : "ok", unit);
+	keeps_running(&r, 2);
+	ksft_test_result(hvc64(&r) >= HVCS_PER_SYNC, "the VM is timed in cycles\n");
+	ret = ket_module_unload();
+	ksft_test_result(ret == 0, "unload from cycles: %s\n", ret ? strerror(-ret) : "ok");
+	ret = ket_module_load_params("clock=ticks");
+	ksft_test_result(ret == -EINVAL && !ket_module_loaded(),
+			 "load with clock=ticks is refused: %s\n", strerror(-ret));
+	if (ket_module_loaded())
+		ket_module_unload();
+
 	ksft_test_result(stop_vm(&r), "the VM ran to its end with every ucall in order\n");
 	ksft_finished();
 }

@@ -7,6 +7,7 @@
 #   unpatched        nothing loaded, on the unpatched kernel
 #   patched          nothing loaded, on the patched kernel
 #   module           the module loaded
+#   module-cycles    the module loaded with clock=cycles
 #   tracefs          the tracefs events kvm:kvm_entry and kvm:kvm_exit
 #   module+tracefs   both
 # Lines "scenario=NAME bench ..." (and "read ..." and "control ..." in
@@ -24,6 +25,7 @@ scenario_on() { # name
 	case $1 in
 	unpatched|patched) ;;
 	module) load_module ;;
+	module-cycles) insmod /ket/kvm_exit_timing.ko clock=cycles ;;
 	tracefs) trace_events 1 ;;
 	module+tracefs) load_module && trace_events 1 ;;
 	*) say "# bench: unknown scenario '$1'"; return 1 ;;
@@ -31,7 +33,7 @@ scenario_on() { # name
 }
 scenario_off() { # name
 	local rc=0
-	case $1 in module|module+tracefs) unload_module || rc=1 ;; esac
+	case $1 in module|module-cycles|module+tracefs) unload_module || rc=1 ;; esac
 	case $1 in tracefs|module+tracefs) trace_events 0 || rc=1 ;; esac
 	return $rc
 }

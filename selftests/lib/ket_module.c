@@ -27,12 +27,17 @@ bool ket_module_loaded(void)
 
 int ket_module_load(void)
 {
+	return ket_module_load_params("");
+}
+
+int ket_module_load_params(const char *params)
+{
 	int fd, ret, err;
 
 	fd = open(ket_module_path(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = syscall(__NR_finit_module, fd, "", 0);
+	ret = syscall(__NR_finit_module, fd, params, 0);
 	err = errno;
 	close(fd);
 	return ret ? -err : 0;

@@ -26,6 +26,8 @@ bool ket_module_loaded(void);
 
 /* finit_module()/delete_module(): 0 or -errno, never exits. */
 int ket_module_load(void);
+/* finit_module() with module parameters, e.g. "clock=cycles". */
+int ket_module_load_params(const char *params);
 int ket_module_unload(void);
 
 /* Whether @path exists and is a directory. */
@@ -47,7 +49,8 @@ uint64_t ket_control(const char *key);
  * into @out; fails the test like ket_control(). */
 void ket_control_text(const char *key, char *out, size_t size);
 
-/* Writes @cmd (reset, enable, disable) to the control file: 0 or -errno. */
+/* Writes @cmd (reset, enable, disable, clock ...) to the control file: 0
+ * or -errno. */
 int ket_control_write(const char *cmd);
 
 #endif /* KET_MODULE_H */
