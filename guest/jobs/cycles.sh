@@ -11,7 +11,7 @@ job_main() {
 	say "TAP version 13"
 	say "# $label: $(uname -r), $(kvm_mode), -icount"
 	check_point "insmod kvm_exit_timing" load_module
-	run_test clock_test 900 /ket/tests/clock_test -t 2
+	run_test clock_test 900 /ket/tests/clock_test -t 5
 	run_test "exit_counts_test -c cycles" 900 /ket/tests/exit_counts_test -c cycles
 	check_point "rmmod kvm_exit_timing" unload_module
 	check_point "kernel log has no warnings or lockdep/debug reports" kernel_log_clean
