@@ -77,6 +77,19 @@ unload_module() { rmmod kvm_exit_timing; }
 # The line KVM logs when it starts, e.g. "kvm [1]: VHE mode initialized".
 kvm_mode() { dmesg | grep -o 'kvm \[1\]: [A-Za-z]* mode initialized.*' | head -n1; }
 
+# The counter erratum workaround runs exactly where the host's device tree
+# asks for it (the LS2080-like host's timer node names Freescale A-008585)
+# and the kernel was built with it (its read function is in kallsyms).
+A008585_LOG='Enabling global workaround for Freescale erratum a005858'
+counter_erratum() {
+	local built=no asked=no enabled=no
+	grep -q ' fsl_a008585_read_cntpct_el0$' /proc/kallsyms && built=yes
+	[ -e /proc/device-tree/timer/fsl,erratum-a008585 ] && asked=yes
+	dmesg | grep -qF "$A008585_LOG" && enabled=yes
+	say "# counter erratum A-008585: device tree $asked, workaround built $built, enabled $enabled"
+	[ $enabled = "$( [ $built$asked = yesyes ] && echo yes || echo no)" ]
+}
+
 # Any of these in the kernel log fails the run: the debug checks' reports.
 KERNEL_REPORTS='WARNING:|BUG:|Oops|Unable to handle|Kernel panic|Call trace:|circular locking|possible recursive locking|inconsistent lock state|sleeping function called from invalid context|list_add corruption|list_del corruption|UBSAN|KASAN'
 # An allocation failure that a test injected is reported with a call trace

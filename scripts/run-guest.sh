@@ -11,6 +11,10 @@
 #   --cpu max|cortex-a72      emulated CPU (default: max)
 #   --gic 3|2                 GIC version (default: 3)
 #   --nvhe                    force nVHE KVM (kvm-arm.mode=nvhe)
+#   --erratum a008585         a host whose SoC has Freescale erratum A-008585:
+#                             its device tree's timer node says so, as the
+#                             LS2080's does (the kernel then enables its
+#                             workaround if it was built with it)
 #   --icount                  deterministic time (-icount shift=0,sleep=off:
 #                             1 ns per instruction, idle time skipped)
 #   --append ARGS             more kernel command-line arguments
@@ -27,7 +31,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-job=check cpu=max gic=3 nvhe=no icount=no smp=4 mem=2G limit=1200 label='' out=''
+job=check cpu=max gic=3 nvhe=no erratum='' icount=no smp=4 mem=2G limit=1200 label='' out=''
 test_limit=120
 kernel='' initrd='' extra_append=''
 usage() { sed -n '3,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//' >&2; exit 3; }
@@ -37,6 +41,7 @@ while [ $# -gt 0 ]; do
 	--cpu) cpu=$2; shift ;;
 	--gic) gic=$2; shift ;;
 	--nvhe) nvhe=yes ;;
+	--erratum) erratum=$2; shift ;;
 	--icount) icount=yes ;;
 	--append) extra_append=$2; shift ;;
 	--smp) smp=$2; shift ;;
@@ -57,6 +62,7 @@ case "$job" in ''|*[!a-z0-9-]*) job=/ ;; esac # a name, not a path
 	{ echo "bad --job '$job' (known: $(cd "$KET_ROOT/guest/jobs" && printf '%s\n' *.sh | sed 's/\.sh$//' | xargs))" >&2; usage; }
 case "$cpu" in max|cortex-a72) ;; *) echo "bad --cpu '$cpu' (max or cortex-a72)" >&2; usage ;; esac
 case "$gic" in 2|3) ;; *) echo "bad --gic '$gic' (2 or 3)" >&2; usage ;; esac
+case "$erratum" in ''|a008585) ;; *) echo "bad --erratum '$erratum' (a008585)" >&2; usage ;; esac
 [[ "$smp" =~ ^[1-8]$ ]] || { echo "bad --smp '$smp' (1..8)" >&2; usage; }
 [[ "$limit" =~ ^[0-9]+$ ]] || { echo "bad --timeout '$limit'" >&2; usage; }
 [[ "$test_limit" =~ ^[0-9]+$ ]] || { echo "bad --test-timeout '$test_limit'" >&2; usage; }
@@ -85,6 +91,19 @@ qemu=(qemu-system-aarch64 -M "virt,virtualization=on,gic-version=$gic" -cpu "$cp
 # shellcheck disable=SC2054
 [ $icount = yes ] && qemu+=(-icount shift=0,sleep=off)
 
+# A counter erratum is a property of the timer node in the SoC's device
+# tree: take the tree QEMU makes for this very machine, add the property
+# and boot with the result.
+if [ -n "$erratum" ]; then
+	"${qemu[@]}" -machine "dumpdtb=$out/machine.dtb" >"$out/dtb.log" 2>&1 ||
+		{ cat "$out/dtb.log" >&2; ket_die "QEMU could not dump the machine's device tree"; }
+	dtc -q -I dtb -O dts -o "$out/machine.dts" "$out/machine.dtb"
+	grep -q '^	timer {$' "$out/machine.dts" || ket_die "QEMU's device tree has no /timer node"
+	sed -i "/^	timer {\$/a \		fsl,erratum-$erratum;" "$out/machine.dts"
+	dtc -q -I dts -O dtb -o "$out/machine.dtb" "$out/machine.dts"
+	qemu+=(-dtb "$out/machine.dtb")
+fi
+
 if [ "$job" = shell ]; then
 	# Interactive: the console is this terminal, and still logged.
 	"${qemu[@]}" -chardev "stdio,id=con,mux=on,signal=off,logfile=$log" \
@@ -92,7 +111,7 @@ if [ "$job" = shell ]; then
 	exit 0
 fi
 
-ket_log "guest [$label]: booting ($cpu, GICv$gic, $( [ $nvhe = yes ] && echo nVHE forced || echo 'VHE if the CPU has it'), smp $smp$( [ $icount = yes ] && echo ', icount'), job $job); log $log"
+ket_log "guest [$label]: booting ($cpu, GICv$gic, $( [ $nvhe = yes ] && echo nVHE forced || echo 'VHE if the CPU has it')${erratum:+, erratum $erratum}, smp $smp$( [ $icount = yes ] && echo ', icount'), job $job); log $log"
 start=$(date +%s)
 "${qemu[@]}" -serial "file:$log" &
 qpid=$!

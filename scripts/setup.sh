@@ -8,10 +8,11 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 # Packages installed at whatever version the archive has (rsync: the
-# kernel's headers_install).
+# kernel's headers_install; device-tree-compiler: the LS2080-like host's
+# device tree).
 plain_pkgs=(clang lld llvm libclang-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	qemu-system-arm flex bison bc libelf-dev libssl-dev cpio kmod python3 xz-utils
-	make perl rsync)
+	make perl rsync device-tree-compiler)
 # Packages pinned to the version this bed was tested with.
 declare -A pins=(
 	[$KET_KERNEL_PKG]=$KET_KERNEL_PIN

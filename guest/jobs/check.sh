@@ -72,6 +72,7 @@ run_check() { # quick|full upstream|no-upstream
 	say "TAP version 13"
 	say "# $label: $(uname -r), $(kvm_mode), $scale run"
 	check_point "KVM available (/dev/kvm)" test -c /dev/kvm
+	check_point "counter erratum workaround as the device tree asks" counter_erratum
 	for name in $UNLOADED_TESTS; do
 		[ -x "/ket/tests/$name" ] || continue
 		# shellcheck disable=SC2046 # an option and its value, or nothing
