@@ -10,8 +10,9 @@
 //! CPU-cycles event on every CPU and checks that the arm64 PMU driver gave
 //! it the cycle counter itself (`armv8pmu_get_event_idx()` does when it
 //! is free), not a general counter. The event asks for a 64-bit counter
-//! (`config1` bit 0), so perf leaves its value alone (no bias, no rewrite
-//! at a 32-bit overflow), and excludes nothing, so that KVM's PMU
+//! (`config1` bit 0), so perf adds no bias and, when it reloads the
+//! counter, restores its running count (it never jumps back), and it
+//! excludes nothing, so that KVM's PMU
 //! switching leaves it counting across the world switch: it counts host,
 //! hypervisor (EL2) and guest alike. perf pauses all counters of a CPU for
 //! short windows (its own context switches, event installs, overflow
@@ -23,7 +24,7 @@
 use super::clock::{self, TimingClock};
 use core::ffi::{c_int, c_uint, c_void};
 use core::ptr::null_mut;
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering};
 use kernel::{bindings, c_str, error::from_err_ptr, prelude::*};
 
 /// The cycle counter, as the probes read it.
@@ -68,13 +69,16 @@ static EVENTS: [AtomicPtr<bindings::perf_event>; MAX_CPUS] =
     [const { AtomicPtr::new(null_mut()) }; MAX_CPUS];
 /// Each CPU is online as far as the hotplug state knows.
 static ONLINE: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
-/// Each CPU's event got the cycle counter. Checked once, on the CPU, when
-/// the event is created: a pinned event keeps its counter (perf schedules
-/// pinned events first, oldest first), and reading it later from another
-/// CPU could race with its release.
+/// Each CPU's event had the cycle counter when last checked, on that CPU:
+/// when the event was created, and at each [`CycleCounters::ownership`].
 static OWNED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+/// Each CPU's error from perf where it could not create the event, else 0.
+static CREATE_ERROR: [AtomicI32; MAX_CPUS] = [const { AtomicI32::new(0) }; MAX_CPUS];
 /// Whether the events are claimed (see [`CycleCounters::claim`]).
 static CLAIMED: AtomicBool = AtomicBool::new(false);
+/// Whether the claim succeeded: a CPU coming online later without the
+/// counter then warns, since the probes read it there.
+static IN_USE: AtomicBool = AtomicBool::new(false);
 
 /// Creates `cpu`'s event. Runs on that CPU, in its hotplug thread. Never
 /// fails, so as not to keep a CPU offline: a CPU without the counter shows
@@ -102,15 +106,28 @@ unsafe extern "C" fn cpu_online(cpu: c_uint) -> c_int {
             null_mut(),
         )
     };
-    match from_err_ptr(event) {
+    let owned = match from_err_ptr(event) {
         Ok(event) => {
-            OWNED[cpu as usize].store(on_cycle_counter(event), Ordering::Relaxed);
+            CREATE_ERROR[cpu as usize].store(0, Ordering::Relaxed);
             slot.store(event, Ordering::Release);
+            // SAFETY: just created, on this CPU, in its hotplug thread.
+            unsafe { on_cycle_counter(event) }
         }
         // Shown as a CPU whose counter is not ours.
-        Err(_) => OWNED[cpu as usize].store(false, Ordering::Relaxed),
-    }
+        Err(e) => {
+            CREATE_ERROR[cpu as usize].store(e.to_errno(), Ordering::Relaxed);
+            false
+        }
+    };
+    OWNED[cpu as usize].store(owned, Ordering::Relaxed);
     ONLINE[cpu as usize].store(true, Ordering::Release);
+    if !owned && IN_USE.load(Ordering::Relaxed) {
+        pr_warn!(
+            "CPU {} came online without the PMU cycle counter (the perf watchdog takes it \
+             first): exits timed on it are wrong until `clock counter`\n",
+            cpu
+        );
+    }
     0
 }
 
@@ -131,13 +148,17 @@ unsafe extern "C" fn cpu_offline(cpu: c_uint) -> c_int {
     0
 }
 
-/// Whether `event`, just created on this CPU, counts on the cycle counter.
-fn on_cycle_counter(event: *mut bindings::perf_event) -> bool {
-    // SAFETY: the event was just created, and is released only by
-    // `cpu_offline` for this CPU, which the hotplug core does not run
-    // while this CPU's `cpu_online` runs. Creating a CPU event installs
-    // and schedules it synchronously: `state` and `hw.idx` are set.
-    // Volatile: perf may update them from an interrupt.
+/// Whether `event`, this CPU's, counts on the cycle counter now.
+///
+/// # Safety
+///
+/// Runs on the event's CPU, where `cpu_offline` alone releases it: in the
+/// CPU's hotplug thread, or with interrupts off, which that thread (and
+/// perf's own rescheduling) cannot interleave with.
+unsafe fn on_cycle_counter(event: *mut bindings::perf_event) -> bool {
+    // SAFETY: the event is alive (see the function's contract). Creating
+    // a CPU event installs and schedules it synchronously: `state` and
+    // `hw.idx` are set. Volatile: perf may update them from an interrupt.
     let (state, idx) = unsafe {
         (
             core::ptr::read_volatile(&raw const (*event).state),
@@ -154,6 +175,18 @@ pub(crate) struct Ownership {
     pub(crate) online: u32,
     /// The first online CPU whose counter is not ours.
     pub(crate) first_missing: Option<u32>,
+    /// The first online CPU where perf could not count cycles, and why.
+    pub(crate) first_error: Option<(u32, Error)>,
+}
+
+/// Checks the event of CPU `*data` on that CPU, from an interrupt.
+unsafe extern "C" fn recheck(data: *mut c_void) {
+    // SAFETY: `ownership` passes a CPU number and waits for the call.
+    let cpu = unsafe { *data.cast::<usize>() };
+    let event = EVENTS[cpu].load(Ordering::Acquire);
+    // SAFETY: on the event's CPU with interrupts off (an IPI).
+    let owned = !event.is_null() && unsafe { on_cycle_counter(event) };
+    OWNED[cpu].store(owned, Ordering::Relaxed);
 }
 
 /// The cycle counter of every CPU, held through perf while this lives.
@@ -187,6 +220,14 @@ impl CycleCounters {
         }
         let counters = CycleCounters { state };
         let o = counters.ownership();
+        if let Some((cpu, e)) = o.first_error {
+            pr_err!(
+                "perf cannot count CPU cycles on CPU {} (error {}): no PMU driver for it?\n",
+                cpu,
+                e.to_errno()
+            );
+            return Err(e);
+        }
         if let Some(cpu) = o.first_missing {
             pr_err!(
                 "the PMU cycle counter of CPU {} is not free ({} of {} CPUs): another pinned \
@@ -198,25 +239,49 @@ impl CycleCounters {
             );
             return Err(EBUSY);
         }
+        IN_USE.store(true, Ordering::Relaxed);
         Ok(counters)
     }
 
-    /// Where the counter is ours now.
+    /// Where the counter is ours now, checked on each CPU: an older
+    /// pinned cycles event enabled later takes it back.
     pub(crate) fn ownership(&self) -> Ownership {
         let mut o = Ownership {
             owned: 0,
             online: 0,
             first_missing: None,
+            first_error: None,
         };
-        for (cpu, (online, owned)) in ONLINE.iter().zip(OWNED.iter()).enumerate() {
-            if !online.load(Ordering::Acquire) {
+        for cpu in 0..MAX_CPUS {
+            if !ONLINE[cpu].load(Ordering::Acquire) {
+                continue;
+            }
+            let mut arg = cpu;
+            // SAFETY: `recheck` runs on `cpu` with `arg`, which outlives
+            // the call (it waits). A CPU gone offline meanwhile fails the
+            // call and is skipped.
+            let r = unsafe {
+                bindings::smp_call_function_single(
+                    cpu as c_int,
+                    Some(recheck),
+                    (&raw mut arg).cast(),
+                    1,
+                )
+            };
+            if r != 0 {
                 continue;
             }
             o.online += 1;
-            if owned.load(Ordering::Relaxed) {
+            if OWNED[cpu].load(Ordering::Relaxed) {
                 o.owned += 1;
-            } else if o.first_missing.is_none() {
+                continue;
+            }
+            if o.first_missing.is_none() {
                 o.first_missing = Some(cpu as u32);
+            }
+            let e = CREATE_ERROR[cpu].load(Ordering::Relaxed);
+            if e != 0 && o.first_error.is_none() {
+                o.first_error = Some((cpu as u32, Error::from_errno(e)));
             }
         }
         o
@@ -295,6 +360,7 @@ unsafe extern "C" fn measure(data: *mut c_void) {
 
 impl Drop for CycleCounters {
     fn drop(&mut self) {
+        IN_USE.store(false, Ordering::Relaxed);
         // SAFETY: the state `claim` set up; removing it runs `cpu_offline`
         // on every online CPU, which releases the events.
         unsafe { bindings::__cpuhp_remove_state(self.state as bindings::cpuhp_state, true) };
