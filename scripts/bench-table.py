@@ -119,7 +119,7 @@ def main():
             p, m, c = (bench.get((n, s), (None, None))[0] for s in ("patched", "module", "module-cycles"))
             if None in (p, m, c):
                 continue
-            print(f"| {n} | {added(p, m)} | {added(p, c)} | {c - m:+.1f} |")
+            print(f"| {n} | {added(p, m)} | {added(p, c)} | {(c - m) / 10:+.1f} |")
     if reads:
         print()
         print("Reading the tables with the module loaded (8 VMs x 4 vCPUs unless told otherwise),")
