@@ -70,8 +70,10 @@ impl<C: TimingClock> SchedOut<C> for Pool {
         if let Some(e) = VcpuEntry::of(vcpu) {
             let preempted = vcpu.preempted();
             if C::PER_CPU {
-                // Every switch: the thread may come back on another CPU.
-                e.recorder.on_put_per_cpu(C::now(), clock::now(), preempted);
+                // A switch with an exit pending, or a preemption: the
+                // thread may come back on another CPU.
+                e.recorder
+                    .on_put_per_cpu(preempted, || (C::now(), clock::now()));
             } else if preempted {
                 e.recorder.on_put(C::now(), true);
             }

@@ -275,14 +275,22 @@ impl VcpuRecorder {
     }
 
     /// [`Self::on_put`] on a per-CPU clock, whether or not the thread was
-    /// `preempted`: `now` on the CPU it leaves, `wall` the counter.
+    /// `preempted`: `clocks` gives this CPU's clock and the counter, read
+    /// only if a pending exit must be rebased or the time off counted. A
+    /// thread that blocks or leaves KVM_RUN with no exit pending (after
+    /// forwarding one to user space, say) has neither.
     #[inline(always)]
-    pub(crate) fn on_put_per_cpu(&self, now: u64, wall: u64, preempted: bool) {
+    pub(crate) fn on_put_per_cpu(&self, preempted: bool, clocks: impl FnOnce() -> (u64, u64)) {
         let m = &self.machine;
+        let pending = phase(m.state.get()) == Phase::InExit;
+        if !pending && !preempted {
+            return;
+        }
+        let (now, wall) = clocks();
         m.off_cpu.set(true);
         m.off_preempted.set(preempted);
         m.off_since.set(wall);
-        if phase(m.state.get()) == Phase::InExit {
+        if pending {
             m.so_far.set(now.wrapping_sub(m.exited.get()));
         }
     }

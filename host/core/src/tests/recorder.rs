@@ -336,7 +336,7 @@ mod per_cpu {
                     if preempted {
                         ticks.on_put(t, true);
                     }
-                    cycles.on_put_per_cpu(cyc(t, cpu), t, preempted);
+                    cycles.on_put_per_cpu(preempted, || (cyc(t, cpu), t));
                     t += away;
                     cpu = to;
                     ticks.on_load(t);
