@@ -150,7 +150,7 @@ KET_HOSTS="modern ls2080 gicv2"
 ket_host_args() {
 	case "$1" in
 	modern) echo "--cpu max --gic 3" ;;          # ARMv8.x+, GICv3, VHE
-	ls2080) echo "--cpu cortex-a72 --gic 3 --erratum a008585" ;; # LS2080-like: v8.0, GICv3, nVHE, counter erratum
+	ls2080) echo "--cpu cortex-a72 --gic 3" ;;   # LS2080-like: v8.0, GICv3, nVHE
 	gicv2) echo "--cpu max --gic 2 --nvhe" ;;    # GICv2, nVHE
 	*) return 1 ;;
 	esac
