@@ -78,16 +78,17 @@ unload_module() { rmmod kvm_exit_timing; }
 kvm_mode() { dmesg | grep -o 'kvm \[1\]: [A-Za-z]* mode initialized.*' | head -n1; }
 
 # The counter erratum workaround runs exactly where the host's device tree
-# asks for it (the LS2080-like host's timer node names Freescale A-008585)
-# and the kernel was built with it (its read function is in kallsyms).
+# asks for it (the cycles boot's timer node names Freescale A-008585) and
+# the kernel was built with it (its read function is in kallsyms).
 A008585_LOG='Enabling global workaround for Freescale erratum a005858'
 counter_erratum() {
-	local built=no asked=no enabled=no
+	local built=no asked=no enabled=no expected=no
 	grep -q ' fsl_a008585_read_cntpct_el0$' /proc/kallsyms && built=yes
 	[ -e /proc/device-tree/timer/fsl,erratum-a008585 ] && asked=yes
 	dmesg | grep -qF "$A008585_LOG" && enabled=yes
+	[ $built$asked = yesyes ] && expected=yes
 	say "# counter erratum A-008585: device tree $asked, workaround built $built, enabled $enabled"
-	[ $enabled = "$( [ $built$asked = yesyes ] && echo yes || echo no)" ]
+	[ $enabled = $expected ]
 }
 
 # Any of these in the kernel log fails the run: the debug checks' reports.

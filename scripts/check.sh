@@ -12,8 +12,8 @@
 # the debug kernel (KASAN, kmemleak, UBSAN, lockdep, fault injection) to
 # run our tests at their quick counts without the upstream ones; cycles,
 # the LS2080-like host under QEMU's -icount, with its counter erratum,
-# timing the same work on both clocks; and always a last one, lockdown. KET_BOOTS limits them
-# (default: the three hosts, debug and cycles), e.g.
+# timing the same work on both clocks; and always a last one, lockdown.
+# KET_BOOTS limits them (default: the three hosts, debug and cycles), e.g.
 #   KET_BOOTS=modern make check
 #
 # make stress is this script with KET_MODE=stress: the debug kernel
