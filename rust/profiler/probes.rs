@@ -114,7 +114,7 @@ impl MemAbort for Pool {
 }
 
 impl Sgi for Pool {
-    fn sgi(&self, vcpu: &Vcpu) {
+    fn sgi(&self, vcpu: &Vcpu, _target: &Vcpu, _intid: u32) {
         // A GICD_SGIR write can also come from user space (device
         // attributes): only the sender's own thread may touch its recorder.
         if let Some(e) = vcpu.as_running().and_then(|v| VcpuEntry::of(v)) {

@@ -40,8 +40,13 @@ tracepoints! {
     /// The abort being handled is a stage-2 fault on guest memory.
     pub(crate) trait MemAbort: fn mem_abort = kvm_arm_mem_abort_tp(vcpu: *mut kvm_vcpu => &RunningVcpu);
 
-    /// An SGI was made pending by `vcpu`: while it handles an exit, or, for
-    /// a GICD_SGIR write through the device attributes, by user space on
-    /// its behalf (then not in its thread).
-    pub(crate) trait Sgi: fn sgi = kvm_arm_sgi_tp(vcpu: *mut kvm_vcpu => &Vcpu);
+    /// SGI `intid` is about to be made pending on `target` by `vcpu`:
+    /// while `vcpu` handles an exit, or, for a GICD_SGIR write through the
+    /// device attributes, by user space on its behalf (then not in its
+    /// thread). Once per target, before the target is kicked or woken.
+    pub(crate) trait Sgi: fn sgi = kvm_arm_sgi_tp(
+        vcpu: *mut kvm_vcpu => &Vcpu,
+        target: *mut kvm_vcpu => &Vcpu,
+        intid: u32 => u32,
+    );
 }

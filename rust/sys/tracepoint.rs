@@ -156,7 +156,7 @@ macro_rules! plain_probe_args {
         }
     )*};
 }
-plain_probe_args!(bool, i32, u64);
+plain_probe_args!(bool, i32, u32, u64);
 
 /// Declares tracepoints, each as
 ///
