@@ -10,10 +10,13 @@
 //! `Live` entry's vCPU is alive (its destruction marks the entry `Dead`
 //! under that lock).
 
+use crate::pure::breakdown::{Breakdown, KeyTable, Tables};
+use crate::pure::el2::{El2Counts, El2Row};
 use crate::pure::recorder::VcpuRecorder;
 use crate::sys::clock;
 use crate::sys::debugfs::Files;
 use crate::sys::kvm::{RunningVcpu, Vcpu, VmId, VmName};
+use crate::sys::once_box::OnceBox;
 use core::ffi::c_void;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
@@ -68,6 +71,14 @@ pub(crate) struct VcpuEntry {
     vm: AtomicU64,
     vcpu_id: AtomicU32,
     vm_name: [AtomicU64; VM_NAME_WORDS],
+    /// KVM's counts of traps handled at EL2 when timing began or was last
+    /// reset while the vCPU is linked; once it is dead, what it counted
+    /// since. Accessed only with [`VcpuLinks`] held, which keeps a linked
+    /// vCPU alive while it is read.
+    el2: [AtomicU64; El2Row::COUNT],
+    /// Its breakdown tables, made when a breakdown is first switched on
+    /// while the entry exists (or when it is made, if one is on then).
+    tables: [OnceBox<KeyTable>; Breakdown::COUNT],
 }
 
 /// A `VmName`'s 32 bytes (at most 31 of text), eight to a word, NUL-padded.
@@ -116,6 +127,15 @@ impl VcpuEntry {
     /// starts at `now`.
     pub(crate) fn attach(&self, vcpu: &RunningVcpu, now: u64, _links: &mut VcpuLinks) {
         self.recorder.set_origin(now);
+        // From the vCPU's creation if this is its first exit (KVM counts
+        // it after the hook): the traps handled at EL2 before it were in
+        // the guest run timed with it.
+        let base = if vcpu.exits() == 0 {
+            El2Counts::default()
+        } else {
+            El2Counts::from_classes(&vcpu.hyp_exits())
+        };
+        self.set_el2(&base);
         self.set_vm_name(vcpu.vm_name().as_ref());
         self.vm.store(vcpu.vm().to_bits(), Ordering::Relaxed);
         self.vcpu_id.store(vcpu.id(), Ordering::Relaxed);
@@ -128,9 +148,11 @@ impl VcpuEntry {
     }
 
     /// `vcpu` is being destroyed: unlinks its entry, if it has one, which
-    /// records an exit still pending and becomes `Dead`.
+    /// records an exit still pending (in the breakdowns in `on` too) and
+    /// becomes `Dead`.
     pub(crate) fn unlink_destroyed<'a>(
         vcpu: &'a Vcpu,
+        on: u8,
         _links: &mut VcpuLinks,
     ) -> Option<&'a VcpuEntry> {
         let e = Self::linked(vcpu, |link| {
@@ -138,7 +160,8 @@ impl VcpuEntry {
         })?;
         // The recorder's one writer now: the vCPU's thread is done with it,
         // and `stop` takes `_links` too.
-        e.recorder.on_destroy();
+        e.recorder.on_destroy(e.tables(on));
+        e.set_el2(&e.el2_counts(vcpu));
         e.vcpu.store(core::ptr::null_mut(), Ordering::Release);
         e.set_status(Status::Dead);
         Some(e)
@@ -146,13 +169,10 @@ impl VcpuEntry {
 
     /// Unlinks the entry from its vCPU, if it is linked: the module is
     /// unloading.
-    pub(crate) fn detach(&self, _links: &mut VcpuLinks) {
-        if !matches!(self.status(), Status::Attached | Status::Live) {
+    pub(crate) fn detach(&self, links: &mut VcpuLinks) {
+        let Some(vcpu) = self.linked_vcpu(links) else {
             return;
-        }
-        // SAFETY: an attached or live entry's vCPU is alive: its destruction
-        // marks the entry dead under the lock that `_links` proves held.
-        let vcpu = unsafe { Vcpu::from_raw(self.vcpu.load(Ordering::Acquire)) };
+        };
         vcpu.exit_timing()
             .store(core::ptr::null_mut(), Ordering::Release);
         self.vcpu.store(core::ptr::null_mut(), Ordering::Release);
@@ -164,6 +184,84 @@ impl VcpuEntry {
     /// probe out.
     pub(crate) fn stop(&self, _links: &VcpuLinks) {
         self.recorder.stop();
+    }
+
+    /// The traps KVM handled at EL2 for this entry's vCPU since timing
+    /// began or was last reset. `_links` keeps a linked vCPU alive.
+    pub(crate) fn el2(&self, links: &VcpuLinks) -> El2Counts {
+        match self.linked_vcpu(links) {
+            Some(vcpu) => self.el2_counts(vcpu),
+            None => self.el2_final(),
+        }
+    }
+
+    /// What a dead entry's vCPU counted at EL2 (nothing if not dead).
+    pub(crate) fn el2_final(&self) -> El2Counts {
+        if self.status() == Status::Dead {
+            self.stored_el2()
+        } else {
+            El2Counts::default()
+        }
+    }
+
+    /// Counts from now on only: the tables are reset.
+    pub(crate) fn reset_el2(&self, links: &VcpuLinks) {
+        let base = match self.linked_vcpu(links) {
+            Some(vcpu) => El2Counts::from_classes(&vcpu.hyp_exits()),
+            None => El2Counts::default(),
+        };
+        self.set_el2(&base);
+    }
+
+    /// The vCPU of an attached or live entry, which `_links` keeps alive.
+    fn linked_vcpu(&self, _links: &VcpuLinks) -> Option<&Vcpu> {
+        if !matches!(self.status(), Status::Attached | Status::Live) {
+            return None;
+        }
+        // SAFETY: an attached or live entry's vCPU is alive while
+        // `VcpuLinks` is held: its destruction marks the entry dead under
+        // the lock that holds it (see the module doc).
+        Some(unsafe { Vcpu::from_raw(self.vcpu.load(Ordering::Acquire)) })
+    }
+
+    /// `vcpu`'s counts since the base in `el2`.
+    fn el2_counts(&self, vcpu: &Vcpu) -> El2Counts {
+        El2Counts::from_classes(&vcpu.hyp_exits()).since(&self.stored_el2())
+    }
+
+    fn stored_el2(&self) -> El2Counts {
+        El2Counts(self.el2.each_ref().map(|a| a.load(Ordering::Relaxed)))
+    }
+
+    fn set_el2(&self, c: &El2Counts) {
+        for (a, &n) in self.el2.iter().zip(c.0.iter()) {
+            a.store(n, Ordering::Relaxed);
+        }
+    }
+
+    /// The tables this entry has, with the breakdowns `on` (a set of
+    /// `Breakdown::bit`s).
+    #[inline(always)]
+    pub(crate) fn tables(&self, on: u8) -> Tables<'_> {
+        Tables {
+            tables: core::array::from_fn(|b| self.tables[b].get()),
+            on,
+        }
+    }
+
+    /// Its table for breakdown `b`, if it has one.
+    pub(crate) fn table(&self, b: Breakdown) -> Option<&KeyTable> {
+        self.tables[b as usize].get()
+    }
+
+    /// Gives the entry a table for `b` unless it has one: a vmalloc of
+    /// about 32 KB, in process context.
+    pub(crate) fn add_table(&self, b: Breakdown) -> Result {
+        if !self.tables[b as usize].is_set() {
+            let t = VBox::<KeyTable>::init(kernel::init::zeroed(), GFP_KERNEL)?;
+            self.tables[b as usize].set(t);
+        }
+        Ok(())
     }
 
     /// `Attached` to `Live`, unless the vCPU died meanwhile.
@@ -216,8 +314,9 @@ impl VcpuEntry {
     }
 }
 
-/// A placed vCPU: its entry, owned by its files (stats and histogram).
-pub(crate) type VcpuNode = Files<VBox<VcpuEntry>, 2>;
+/// A placed vCPU: its entry, owned by its files (stats, histogram and
+/// breakdowns).
+pub(crate) type VcpuNode = Files<VBox<VcpuEntry>, 5>;
 
 /// One VM, as its files see it. It owns its placed vCPUs.
 #[pin_data]

@@ -9,6 +9,8 @@ pub(crate) mod vcpu;
 pub(crate) mod vm;
 
 use crate::profiler::TreeFiles;
+use crate::pure::breakdown::Breakdown;
+use crate::pure::breakdown_sums::KeyedSums;
 use crate::pure::exit_type::ExitType;
 use crate::pure::histogram::BUCKETS;
 use crate::pure::table::RowSummary;
@@ -32,6 +34,17 @@ unsafe impl Zeroable for Scratch {}
 
 fn scratch() -> Result<KBox<Scratch>> {
     Ok(KBox::init(kernel::init::zeroed(), GFP_KERNEL)?)
+}
+
+/// Breakdown `B` of `Breakdown::ALL`: each scope's file type is named
+/// `BreakdownFile<B>`.
+const fn breakdown<const B: usize>() -> Breakdown {
+    Breakdown::ALL[B]
+}
+
+/// An empty sum of a breakdown's rows, too large for the kernel stack.
+fn keyed_sums() -> Result<KVBox<KeyedSums>> {
+    Ok(KVBox::init(kernel::init::zeroed(), GFP_KERNEL)?)
 }
 
 /// A `fmt::Error` only means the `seq_file` buffer is full; seq_read()

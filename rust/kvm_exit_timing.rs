@@ -56,7 +56,8 @@ struct KvmExitTiming {
 /// The files at the root of the module's directory.
 struct RootFiles {
     _control: Files<Arc<Profiler>, 1>,
-    _summary: Files<Arc<Tree>, 1>,
+    /// `summary` and the breakdowns of every VM.
+    _summary: Files<Arc<Tree>, 4>,
 }
 
 impl kernel::Module for KvmExitTiming {
@@ -69,7 +70,7 @@ impl kernel::Module for KvmExitTiming {
         let tree = profiler.tree().clone();
         let root = tree.root().clone();
         let (control, made) = Files::new(Some(&root), profiler.clone(), [files::root::CONTROL]);
-        let (summary, made_too) = Files::new(Some(&root), tree, [files::root::SUMMARY]);
+        let (summary, made_too) = Files::new(Some(&root), tree, files::root::TREE_FILES);
         if let Err(e) = made.and(made_too) {
             pr_err!("cannot create the debugfs files (error {})\n", e.to_errno());
             drop((control, summary));

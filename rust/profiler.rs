@@ -14,12 +14,14 @@ mod pool;
 mod probes;
 mod tree;
 
+pub(crate) use pool::{breakdowns_on, with_links};
 pub(crate) use tree::{Tree, TreeFiles};
 
+use crate::pure::breakdown::Breakdown;
 use crate::pure::command::ClockKind;
 use crate::pure::rate::Rate;
 use crate::pure::table::{self, Clock, Ownership};
-use crate::sys::clock::{self as counter, Counter, TimingClock};
+use crate::sys::clock::{self as counter, Counter, Keyed, TimingClock};
 use crate::sys::cycle_counter::{cpufreq_max_hz, CycleCounters, Cycles};
 use crate::sys::kvm_exit_hook::ExitHook;
 use crate::sys::memory::kmalloc_bytes;
@@ -126,15 +128,45 @@ impl Profiler {
     pub(crate) fn set_enabled(&self, enable: bool) -> Result {
         let mut control = self.control.lock();
         match (enable, control.timing.is_some()) {
-            (true, false) => match control.clock {
-                ClockKind::Counter => self.start_timing::<Counter>(&mut control),
-                ClockKind::Cycles => self.start_timing::<Cycles>(&mut control),
-            },
+            (true, false) => self.start_chosen_timing(&mut control),
             (false, true) => {
                 self.stop_timing(&mut control);
                 Ok(())
             }
             _ => Ok(()),
+        }
+    }
+
+    /// Registers the timing probes and the hook for the clock chosen, keying
+    /// exits if a breakdown is on.
+    fn start_chosen_timing(&self, control: &mut Control) -> Result {
+        let keyed = self.tree.pool().breakdowns() != 0;
+        match (control.clock, keyed) {
+            (ClockKind::Counter, false) => self.start_timing::<Counter>(control),
+            (ClockKind::Counter, true) => self.start_timing::<Keyed<Counter>>(control),
+            (ClockKind::Cycles, false) => self.start_timing::<Cycles>(control),
+            (ClockKind::Cycles, true) => self.start_timing::<Keyed<Cycles>>(control),
+        }
+    }
+
+    /// Switches breakdown `b` on or off. Its tables are made on first use
+    /// (`ENOMEM` if they cannot be, and it stays off); switching the first
+    /// breakdown on or the last one off rebuilds the probes, which forgets
+    /// the exit each vCPU is in.
+    pub(crate) fn set_breakdown(&self, b: Breakdown, on: bool) -> Result {
+        let mut control = self.control.lock();
+        let pool = self.tree.pool();
+        let old = pool.breakdowns();
+        let new = if on { old | b.bit() } else { old & !b.bit() };
+        if new == old {
+            return Ok(());
+        }
+        self.tree.set_breakdowns(new)?;
+        if control.timing.is_some() && (old == 0) != (new == 0) {
+            self.stop_timing(&mut control);
+            self.start_chosen_timing(&mut control)
+        } else {
+            Ok(())
         }
     }
 
@@ -190,10 +222,7 @@ impl Profiler {
         }
         self.tree.reset();
         if enabled {
-            match kind {
-                ClockKind::Counter => self.start_timing::<Counter>(&mut control),
-                ClockKind::Cycles => self.start_timing::<Cycles>(&mut control),
-            }
+            self.start_chosen_timing(&mut control)
         } else {
             Ok(())
         }
@@ -273,6 +302,7 @@ impl Profiler {
             + kmalloc_bytes(core::mem::size_of::<Profiler>())) as u64;
         table::Status {
             enabled,
+            breakdowns: self.tree.pool().breakdowns(),
             cycle_counter,
             live_vms: f.live_vms,
             vcpus: f.vcpus,

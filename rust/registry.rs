@@ -6,6 +6,9 @@
 //! `registry` lock; probes never do.
 
 use crate::entries::{Status, VcpuEntry, VmEntry};
+use crate::pure::breakdown::{Breakdown, KeyTable};
+use crate::pure::breakdown_sums::KeyedSums;
+use crate::pure::el2::El2Counts;
 use crate::pure::exit_type::ExitType;
 use crate::pure::histogram::BUCKETS;
 use crate::pure::row::RowStats;
@@ -23,7 +26,7 @@ use kernel::prelude::*;
 /// own the VM's entry and, through it, its placed vCPUs.
 pub(crate) struct VmSlot {
     pub(crate) dir: Option<Dir>,
-    pub(crate) files: Files<Pin<KBox<VmEntry>>, 2>,
+    pub(crate) files: Files<Pin<KBox<VmEntry>>, 5>,
 }
 
 impl VmSlot {
@@ -40,6 +43,10 @@ pub(crate) struct Registry {
     /// What vCPUs retired since the last reset recorded.
     retired: KVBox<Totals>,
     retired_unpaired: u64,
+    /// What they counted at EL2.
+    retired_el2: El2Counts,
+    /// What they recorded in each breakdown, once one of them had a table.
+    retired_keyed: [Option<KVBox<KeyedSums>>; Breakdown::COUNT],
     destroyed_vms: u64,
     /// Clock value of the last global reset, or of the module load.
     reset_at: u64,
@@ -49,9 +56,6 @@ pub(crate) struct Registry {
     scratch: KBox<[u64; BUCKETS]>,
 }
 
-// SAFETY: integers only: all-zero is empty totals.
-unsafe impl kernel::init::Zeroable for Totals {}
-
 impl Registry {
     pub(crate) fn new(reset_at: u64) -> Result<Registry> {
         Ok(Registry {
@@ -59,6 +63,8 @@ impl Registry {
             vms: KVec::new(),
             retired: KVBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
             retired_unpaired: 0,
+            retired_el2: El2Counts::default(),
+            retired_keyed: [None, None, None],
             destroyed_vms: 0,
             reset_at,
             vms_seen: 0,
@@ -164,7 +170,10 @@ impl Registry {
     pub(crate) fn take_dead_vm(&mut self) -> Option<VmSlot> {
         let i = self.vms.iter().position(|v| v.vm().all_dead())?;
         let vm = self.vms.swap_remove(i);
-        vm.vm().for_each_vcpu(|e| self.fold(e));
+        vm.vm().for_each_vcpu(|e| {
+            // Short of memory: the breakdowns' share is lost, the rest kept.
+            let _ = self.fold(e);
+        });
         self.destroyed_vms += 1;
         Some(vm)
     }
@@ -176,10 +185,45 @@ impl Registry {
 
     // ---- Totals.
 
-    /// Adds what `e` recorded to the retired totals.
-    pub(crate) fn fold(&mut self, e: &VcpuEntry) {
+    /// Adds what `e` recorded to the retired totals. Fails only if
+    /// memory for its breakdowns' totals is short (those are lost).
+    pub(crate) fn fold(&mut self, e: &VcpuEntry) -> Result {
         self.retired.absorb(&e.recorder, &mut self.scratch);
         self.retired_unpaired += e.recorder.anomalies().unpaired;
+        self.retired_el2.add(&e.el2_final());
+        let mut kept = Ok(());
+        for b in Breakdown::ALL {
+            if let Some(t) = e.table(b) {
+                kept = kept.and(self.fold_table(b, &e.recorder, t));
+            }
+        }
+        kept
+    }
+
+    fn fold_table(
+        &mut self,
+        b: Breakdown,
+        recorder: &crate::pure::recorder::VcpuRecorder,
+        t: &KeyTable,
+    ) -> Result {
+        let sums = match &mut self.retired_keyed[b as usize] {
+            Some(sums) => sums,
+            slot => slot.insert(KVBox::init(kernel::init::zeroed(), GFP_KERNEL)?),
+        };
+        sums.absorb(recorder, t, &mut self.scratch);
+        Ok(())
+    }
+
+    /// Adds what retired vCPUs recorded in breakdown `b` to `sums`.
+    pub(crate) fn add_retired_keyed(&self, b: Breakdown, sums: &mut KeyedSums) {
+        if let Some(r) = &self.retired_keyed[b as usize] {
+            sums.merge(r);
+        }
+    }
+
+    /// What retired vCPUs counted at EL2 since the last reset.
+    pub(crate) fn retired_el2(&self) -> El2Counts {
+        self.retired_el2
     }
 
     /// Adds row `t` of the retired totals to `stats` and `buckets`.
@@ -220,6 +264,8 @@ impl Registry {
         }
         self.retired.clear();
         self.retired_unpaired = 0;
+        self.retired_el2 = El2Counts::default();
+        self.retired_keyed = [None, None, None];
         self.destroyed_vms = 0;
     }
 
@@ -228,6 +274,15 @@ impl Registry {
     /// vmalloc'ed: whole pages, no high-order allocation for each vCPU.
     pub(crate) fn memory(&self) -> Memory {
         let per_vcpu = vmalloc_bytes(size_of::<VcpuEntry>());
+        let per_table = vmalloc_bytes(size_of::<KeyTable>());
+        let mut tables = 0;
+        self.for_each_entry(|e| {
+            tables += Breakdown::ALL
+                .iter()
+                .filter(|&&b| e.table(b).is_some())
+                .count();
+        });
+        let retired_keyed = self.retired_keyed.iter().flatten().count();
         let per_vm = kmalloc_bytes(size_of::<VmEntry>());
         let mut vcpus = self.entries.len();
         let mut lists = 0;
@@ -241,7 +296,9 @@ impl Registry {
             + kmalloc_bytes(self.entries.capacity() * size_of::<usize>())
             + kmalloc_bytes(self.vms.capacity() * size_of::<VmSlot>())
             + kmalloc_bytes(size_of::<Totals>())
-            + kmalloc_bytes(size_of::<[u64; BUCKETS]>());
+            + kmalloc_bytes(size_of::<[u64; BUCKETS]>())
+            + tables * per_table
+            + retired_keyed * vmalloc_bytes(size_of::<KeyedSums>());
         Memory {
             total: total as u64,
             per_vcpu: per_vcpu as u64,

@@ -120,6 +120,19 @@ def main():
             if None in (p, m, c):
                 continue
             print(f"| {n} | {added(p, m)} | {added(p, c)} | {(c - m) / 10:+.1f} |")
+    keyed = [n for n in names if (n, "module-breakdowns") in bench]
+    if keyed:
+        print()
+        print("The module with every breakdown on (sysregs, hypercalls, wfx) against all off,")
+        print("instructions per round trip added to the patched kernel (medians):")
+        print()
+        print("| benchmark | all off | all on | on - off |")
+        print("|---|---|---|---|")
+        for n in keyed:
+            p, m, k = (bench.get((n, s), (None, None))[0] for s in ("patched", "module", "module-breakdowns"))
+            if None in (p, m, k):
+                continue
+            print(f"| {n} | {added(p, m)} | {added(p, k)} | {(k - m) / 10:+.1f} |")
     if reads:
         print()
         print("Reading the tables with the module loaded (8 VMs x 4 vCPUs unless told otherwise),")

@@ -5,11 +5,12 @@
 # benchmark kernels (patched and unpatched, no debug checks), boots each
 # benchmark host under QEMU with -icount shift=0,sleep=off (1 ns of
 # virtual time per instruction) and runs selftests/tools/exit_bench in
-# six scenarios:
+# seven scenarios:
 #   unpatched        the unpatched kernel
 #   patched          the patched kernel, module not loaded
 #   module           the module loaded
 #   module-cycles    the module loaded, timing in CPU cycles
+#   module-breakdowns  the module loaded, every breakdown on
 #   tracefs          the tracefs events kvm:kvm_entry + kvm:kvm_exit
 #   module+tracefs   both
 # then prints one table per host (see BENCHMARKS.md for the method).
@@ -59,7 +60,7 @@ for h in $hosts; do
 		ket_die "benchmark run failed on $h (unpatched kernel); see $run/$h-unpatched"
 	# shellcheck disable=SC2086
 	"$KET_ROOT/scripts/run-guest.sh" "${common[@]}" --label "$h-patched" $args \
-		--append "ket.bench_n=$n ket.bench_r=$r ket.bench_scenarios=patched,module,module-cycles,tracefs,module+tracefs ket.bench_reads=$reads" \
+		--append "ket.bench_n=$n ket.bench_r=$r ket.bench_scenarios=patched,module,module-cycles,module-breakdowns,tracefs,module+tracefs ket.bench_reads=$reads" \
 		--kernel "$kpatched/arch/arm64/boot/Image" --initrd "$run/patched.cpio" --out "$run/$h-patched" ||
 		ket_die "benchmark run failed on $h (patched kernel); see $run/$h-patched"
 done

@@ -40,7 +40,7 @@
 
 enum op {
 	OP_HVC64, OP_SMC64, OP_SYS64, OP_WFI, OP_DIST_READ, OP_MMIO_USER,
-	OP_MEM_FAULT, OP_INSN_FAULT, OP_TIMER, OP_SGI,
+	OP_MEM_FAULT, OP_INSN_FAULT, OP_TIMER, OP_SGI, OP_CNTPCT,
 };
 
 /* Shared with the guest (sync_global_to_guest). */
@@ -58,6 +58,7 @@ struct exit_case {
 	uint64_t n;
 	bool gic;
 	int nr_vcpus;
+	bool el2;	/* @row is a row of the EL2 section */
 };
 
 static const struct exit_case cases[] = {
@@ -71,7 +72,13 @@ static const struct exit_case cases[] = {
 	{ "first executions of fresh pages", OP_INSN_FAULT, "IABT_LOW", REGION_PAGES / 2 - 1 },
 	{ "virtual timer interrupts", OP_TIMER, "INTERRUPT", 20, true },
 	{ "SGIs to another vCPU", OP_SGI, NULL, 200, true, 2 },
+	{ "physical counter reads under a VM counter offset", OP_CNTPCT, "EL2_SYS64", 200,
+	  .el2 = true },
 };
+
+/* The VM's counter offset in OP_CNTPCT: KVM then traps CNTPCT_EL0 reads
+ * and emulates them at EL2, without leaving the guest. */
+#define COUNTER_OFFSET	(1ULL << 40)
 
 /* Page @i of the fault region: the first half is written, the second
  * half executed. */
@@ -128,6 +135,9 @@ static void guest_do(enum op op, uint64_t i)
 		break;
 	case OP_SGI:
 		ket_gic_send_sgi(1, SGI_INTID);
+		break;
+	case OP_CNTPCT:
+		(void)timer_get_cntct(PHYSICAL);
 		break;
 	}
 }
@@ -269,7 +279,12 @@ static void run_case(const struct exit_case *c)
 		gic = ket_vgic_setup(vm, nr_vcpus);
 	if (!row)
 		row = gic == 2 ? "DABT_IO_MEM_IPI" : "SYS64_IPI";
-	r = ket_type(row);
+	r = c->el2 ? ket_el2_row(row) : ket_type(row);
+	if (c->op == OP_CNTPCT) {
+		struct kvm_arm_counter_offset offset = { .counter_offset = COUNTER_OFFSET };
+
+		vm_ioctl(vm, KVM_ARM_SET_COUNTER_OFFSET, &offset);
+	}
 	if (c->op == OP_MEM_FAULT || c->op == OP_INSN_FAULT)
 		prepare_region(vm);
 	if (c->op == OP_MMIO_USER)
@@ -295,7 +310,7 @@ static void run_case(const struct exit_case *c)
 	ket_vcpu_table(vm, 0, &after);
 	kvm_after = ket_vcpu_stat(vcpus[0], "exits");
 
-	row_delta = after.rows[r].count - before.rows[r].count;
+	row_delta = c->el2 ? after.el2[r] - before.el2[r] : after.rows[r].count - before.rows[r].count;
 	if (c->op == OP_TIMER) {
 		/* Host timer ticks are INTERRUPT exits too: the exact check is
 		 * that the phase made nothing but INTERRUPT exits (and the
@@ -333,18 +348,34 @@ static void run_case(const struct exit_case *c)
 }
 
 static const char usage[] =
-	"Usage: %1$s [-c counter|cycles] [-h]\n"
+	"Usage: %1$s [-c counter|cycles] [-b] [-h]\n"
 	"  -c CLOCK  time with CLOCK (written to the control file first; the\n"
-	"            generic counter is restored at the end)\n";
+	"            generic counter is restored at the end)\n"
+	"  -b        with every breakdown on (switched off at the end)\n";
+
+static void breakdowns(const char *state)
+{
+	char cmd[32];
+	int i;
+
+	for (i = 0; i < KET_BREAKDOWNS; i++) {
+		snprintf(cmd, sizeof(cmd), "breakdown %s %s", ket_breakdowns[i], state);
+		TEST_ASSERT(!ket_control_write(cmd), "cannot write '%s' to the control file", cmd);
+	}
+}
 
 int main(int argc, char *argv[])
 {
 	const char *clock = NULL;
 	char cmd[32], unit[32];
+	bool keyed = false;
 	int i, opt;
 
-	while ((opt = getopt(argc, argv, "c:h")) != -1) {
+	while ((opt = getopt(argc, argv, "c:bh")) != -1) {
 		switch (opt) {
+		case 'b':
+			keyed = true;
+			break;
 		case 'c':
 			if (strcmp(optarg, "counter") && strcmp(optarg, "cycles"))
 				ket_opt_fail('c', optarg, "counter or cycles");
@@ -368,8 +399,12 @@ int main(int argc, char *argv[])
 		ksft_test_result(!strcmp(unit, !strcmp(clock, "cycles") ? "cycles" : "ticks"),
 				 "timing with the %s clock: unit %s\n", clock, unit);
 	}
+	if (keyed)
+		breakdowns("on");
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i]);
+	if (keyed)
+		breakdowns("off");
 	if (clock)
 		TEST_ASSERT(!ket_control_write("clock counter"), "cannot restore the counter");
 	ksft_finished();

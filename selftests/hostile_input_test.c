@@ -5,10 +5,12 @@
  * with the errno the code gives it and changes nothing.
  *
  * Each file gets N seeded-PRNG inputs, by category in turn: empty, over
- * 16 bytes (to 64 KiB), binary, NULs inside, words with junk, line ends,
+ * 32 bytes (to 64 KiB), binary, NULs inside, words with junk, line ends,
  * blanks, other case, truncated words, at an offset (lseek+write, pwrite),
  * running into an unmapped page, valid. A classifier written from
- * rust/debugfs.rs write() and rust/command.rs predicts every outcome. Two
+ * rust/sys/debugfs/file_ops.rs write() and rust/pure/command.rs predicts
+ * every outcome; the words include "breakdown sysregs on" and "breakdown
+ * wfx off", which must change the control file's breakdowns line. Two
  * VMs have made known numbers of HVC64 exits: the control state must stay
  * "enabled" after every input, both counts unchanged every 100 inputs, and
  * accepted writes must do what the ABI says: reset empties both VMs, a
@@ -35,7 +37,7 @@
 #include "ket_table.h"
 #include "ket_vm.h"
 
-#define MAX_WRITE	16		/* rust/command.rs MAX_WRITE */
+#define MAX_WRITE	32		/* rust/pure/command.rs MAX_WRITE */
 #define HUGE		(64 << 10)
 #define below(n)	(rnd() % (n))
 
@@ -48,7 +50,7 @@ static const char *const cat_names[NR_CATS] = {
 	"prefix", "offset", "fault", "valid",
 };
 enum how { AT_ZERO, SEEK, PWRITE };
-enum cmd { NONE, RESET, ENABLE, DISABLE, VM_RESET };
+enum cmd { NONE, RESET, ENABLE, DISABLE, SYSREGS_ON, WFX_OFF, VM_RESET };
 enum { E_OK, E_INVAL, E_FAULT, E_SPIPE, E_OTHER, NR_E };
 
 struct input {
@@ -58,7 +60,11 @@ struct input {
 	off_t offset;
 };
 
-static const char *const words[] = { "reset", "enable", "disable", "1" };
+/* The control file's words, in enum cmd's order, then the reset file's. */
+static const char *const words[] = {
+	"reset", "enable", "disable", "breakdown sysregs on", "breakdown wfx off", "1",
+};
+#define CONTROL_WORDS	5
 /* Allocated: the selftest library copies a program's static data into
  * each guest's memory. */
 static char *data;
@@ -227,7 +233,7 @@ static int predict(bool control, const struct input *in, enum cmd *cmd)
 	n -= data[n - 1] == '\n';
 	if (!control)
 		*cmd = n == 1 && data[0] == '1' ? VM_RESET : NONE;
-	for (i = 0; control && i < 3; i++)
+	for (i = 0; control && i < CONTROL_WORDS; i++)
 		if (n == strlen(words[i]) && !memcmp(data, words[i], n))
 			*cmd = RESET + i;
 	return *cmd ? 0 : -EINVAL;
@@ -282,6 +288,12 @@ static bool check_effect(enum cmd cmd)
 		run_hvcs(0, 5, false);
 		ok &= counts_ok("5 HVCs while disabled");
 		enable();
+	} else if (cmd == SYSREGS_ON || cmd == WFX_OFF) {
+		char state[96];
+
+		ket_control_text("breakdowns", state, sizeof(state));
+		ok = strstr(state, cmd == SYSREGS_ON ? "sysregs on" : "wfx off") &&
+		     counts_ok("after a breakdown command");
 	}
 	if (!want_hvc[0])
 		run_hvcs(0, 3, true);
@@ -300,7 +312,7 @@ static void feed(bool control, int n)
 	enum cat c;
 
 	for (i = 0; i < n; i++) {
-		c = generate(&in, i, control ? words[below(3)] : "1");
+		c = generate(&in, i, control ? words[below(CONTROL_WORDS)] : "1");
 		want = predict(control, &in, &cmd);
 		ret = perform(path, &in);
 		e = !ret ? E_OK : ret == -EINVAL ? E_INVAL : ret == -EFAULT ? E_FAULT :
@@ -392,6 +404,7 @@ int main(int argc, char **argv)
 	TEST_ASSERT(counts_ok("at the start"), "HVC64 counts wrong before any input");
 
 	feed(true, n);
+	TEST_ASSERT(!ket_control_write("breakdown sysregs off"), "cannot switch sysregs off");
 	feed(false, n);
 	kvm_vm_free(vms[0]);
 	kvm_vm_free(vms[1]);

@@ -155,7 +155,8 @@ static void failed(struct tally *t, const char *op, const char *path, int err)
 static void file_op(struct tally *t, const char *path, const char *name, const char *text)
 {
 	const char *end = !strcmp(name, "control") ? "\ndropped_unpaired: " :
-			  !strcmp(name, "histogram") ? "\npercentiles UNKNOWN " : "\nUNKNOWN ";
+			  !strcmp(name, "histogram") ? "\npercentiles UNKNOWN " :
+			  ket_is_breakdown(name) ? "\nOTHER " : "\nUNKNOWN ";
 	ssize_t n = 0, len = 0;
 	int fd, err;
 

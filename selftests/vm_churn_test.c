@@ -8,7 +8,8 @@
  * The main thread creates and destroys VMs, 1 and 2 vCPUs alternately,
  * each vCPU making HVCS HVCs. Every CHECK_EVERY-th VM (and the last) is
  * checked: each vCPU's table must match KVM's binary stats and count
- * exactly HVCS HVC64. Meanwhile two reader threads list the module's
+ * exactly HVCS HVC64, its hypercalls breakdown (every breakdown is on)
+ * HVCS PSCI_VERSION. Meanwhile two reader threads list the module's
  * tree and read every file whole. Entries that vanish may only fail as
  * fs/debugfs/file.c makes them: ENOENT for an open (full_proxy_open()
  * turns debugfs_file_get()'s -EIO into -ENOENT), a lookup or a readdir
@@ -52,6 +53,7 @@ enum { PASSES, DIRS, READS, VM_READS, OPENS, ENOENTS, EIOS, GARBAGE, REPORTS, CO
 struct reader {
 	pthread_t thread;
 	struct ket_histogram *hist;
+	struct ket_breakdown *breakdown;
 	uint64_t n[COUNTERS];
 	uint64_t errors[MAX_ERRNO];	/* other than ENOENT, EIO; [0]: out of range */
 };
@@ -130,6 +132,9 @@ static void read_file(struct reader *r, const char *path, const char *name,
 		err = -ket_read_histogram(path, r->hist);
 		if (!err)
 			check_histogram(r, path);
+	} else if (ket_is_breakdown(name)) {
+		/* The parser fails the test on a file out of layout. */
+		err = -ket_read_breakdown(path, r->breakdown);
 	} else if (!strcmp(name, "control")) {
 		text = ket_slurp(path, NULL);
 		err = text ? 0 : errno;
@@ -212,6 +217,7 @@ static void *reader(void *arg)
 /* Each vCPU's table against KVM's stats; the VM's vCPUs are at their sync. */
 static bool check_vm(struct kvm_vm *vm, struct kvm_vcpu **vcpus, int nr)
 {
+	static struct ket_breakdown hypercalls;
 	char dir[128], path[192];
 	struct ket_table t;
 	bool ok = true;
@@ -237,6 +243,14 @@ static bool check_vm(struct kvm_vm *vm, struct kvm_vcpu **vcpus, int nr)
 		if (t.rows[ket_type("HVC64")].count != HVCS) {
 			ksft_print_msg("  %s: %lu HVC64, want %d\n", path,
 				       t.rows[ket_type("HVC64")].count, HVCS);
+			ok = false;
+		}
+		snprintf(path, sizeof(path), "%s/vcpu%d/hypercalls", dir, v);
+		ret = ket_read_breakdown(path, &hypercalls);
+		if (ret || ket_key_count(&hypercalls, "HVC64", "PSCI_VERSION", NULL) != HVCS) {
+			ksft_print_msg("  %s: %lu PSCI_VERSION, want %d (%s)\n", path,
+				       ret ? 0 : ket_key_count(&hypercalls, "HVC64", "PSCI_VERSION", NULL),
+				       HVCS, strerror(-ret));
 			ok = false;
 		}
 	}
@@ -267,10 +281,15 @@ int main(int argc, char *argv[])
 	vcpus0 = ket_control("vcpus");
 	no_state0 = ket_control("dropped_no_state");
 	lost0 = ket_control("alloc_failures") + ket_control("debugfs_failures");
+	/* Every breakdown on: their tables come and go with the VMs. */
+	TEST_ASSERT(!ket_control_write("breakdown sysregs on") &&
+		    !ket_control_write("breakdown hypercalls on") &&
+		    !ket_control_write("breakdown wfx on"), "cannot switch the breakdowns on");
 
 	for (r = 0; r < READERS; r++) {
 		readers[r].hist = malloc(sizeof(*readers[r].hist));
-		TEST_ASSERT(readers[r].hist, "out of memory");
+		readers[r].breakdown = malloc(sizeof(*readers[r].breakdown));
+		TEST_ASSERT(readers[r].hist && readers[r].breakdown, "out of memory");
 		TEST_ASSERT(!pthread_create(&readers[r].thread, NULL, reader, &readers[r]),
 			    "pthread_create");
 	}
@@ -301,6 +320,7 @@ int main(int argc, char *argv[])
 	for (r = 0; r < READERS; r++) {
 		pthread_join(readers[r].thread, NULL);
 		free(readers[r].hist);
+		free(readers[r].breakdown);
 		for (e = 0; e < COUNTERS; e++)
 			sum.n[e] += readers[r].n[e];
 		for (e = 0; e < MAX_ERRNO; e++)
@@ -332,6 +352,9 @@ int main(int argc, char *argv[])
 			break;
 		usleep(10000);
 	}
+	TEST_ASSERT(!ket_control_write("breakdown sysregs off") &&
+		    !ket_control_write("breakdown hypercalls off") &&
+		    !ket_control_write("breakdown wfx off"), "cannot switch the breakdowns off");
 	ksft_test_result(vms == vms0 && nvcpus == vcpus0,
 			 "control: vms: %lu, vcpus: %lu within 10 s (before the test: %lu, %lu)\n",
 			 vms, nvcpus, vms0, vcpus0);

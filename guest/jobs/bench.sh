@@ -8,6 +8,7 @@
 #   patched          nothing loaded, on the patched kernel
 #   module           the module loaded
 #   module-cycles    the module loaded with clock=cycles
+#   module-breakdowns  the module loaded, every breakdown on
 #   tracefs          the tracefs events kvm:kvm_entry and kvm:kvm_exit
 #   module+tracefs   both
 # Lines "scenario=NAME bench ..." (and "read ..." and "control ..." in
@@ -20,12 +21,20 @@ trace_events() { # 0|1
 		echo "$1" >$TRACEFS/events/kvm/kvm_exit/enable
 }
 
+breakdowns() { # on|off
+	local b
+	for b in sysregs hypercalls wfx; do
+		echo "breakdown $b $1" >/sys/kernel/debug/kvm_exit_timing/control || return 1
+	done
+}
+
 # What a scenario loads and enables, and how it is undone.
 scenario_on() { # name
 	case $1 in
 	unpatched|patched) ;;
 	module) load_module ;;
 	module-cycles) insmod /ket/kvm_exit_timing.ko clock=cycles ;;
+	module-breakdowns) load_module && breakdowns on ;;
 	tracefs) trace_events 1 ;;
 	module+tracefs) load_module && trace_events 1 ;;
 	*) say "# bench: unknown scenario '$1'"; return 1 ;;
@@ -33,7 +42,7 @@ scenario_on() { # name
 }
 scenario_off() { # name
 	local rc=0
-	case $1 in module|module-cycles|module+tracefs) unload_module || rc=1 ;; esac
+	case $1 in module|module-cycles|module-breakdowns|module+tracefs) unload_module || rc=1 ;; esac
 	case $1 in tracefs|module+tracefs) trace_events 0 || rc=1 ;; esac
 	return $rc
 }

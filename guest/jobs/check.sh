@@ -92,8 +92,10 @@ run_check() { # quick|full upstream|no-upstream
 		# shellcheck disable=SC2046
 		run_test "$name" $limit "$t" $(scale_args "$name" "$scale")
 	done
-	# The exact counts again, timed in CPU cycles.
+	# The exact counts again, timed in CPU cycles, and with the probes
+	# that key exits for the breakdowns.
 	run_test "exit_counts_test -c cycles" $limit /ket/tests/exit_counts_test -c cycles
+	run_test "exit_counts_test -b" $limit /ket/tests/exit_counts_test -b
 	# The upstream regression list, with the module loaded.
 	[ "$upstream" = no-upstream ] || while read -r t limit; do
 		case "$t" in ''|'#'*) continue ;; esac

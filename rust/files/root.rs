@@ -3,9 +3,10 @@
 //! The files at the root: `summary`, on the tree, and `control`, on the
 //! profiler.
 
-use super::{done, scratch};
+use super::{breakdown, done, keyed_sums, scratch};
 use crate::profiler::clock as clocks;
-use crate::profiler::{Profiler, Tree};
+use crate::profiler::{breakdowns_on, with_links, Profiler, Tree};
+use crate::pure::breakdown_file::write_breakdown;
 use crate::pure::command::{parse_command, Command};
 use crate::pure::exit_type::ExitType;
 use crate::pure::row::RowStats;
@@ -19,6 +20,23 @@ pub(crate) const SUMMARY: FileSpec<Tree> = FileSpec {
     name: c_str!("summary"),
     ops: &ReadOnly::<Summary>::OPS,
 };
+
+/// The root's files on the tree: the global summary and breakdowns.
+pub(crate) const TREE_FILES: [FileSpec<Tree>; 4] = [
+    SUMMARY,
+    FileSpec {
+        name: c_str!("sysregs"),
+        ops: &ReadOnly::<BreakdownFile<0>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("hypercalls"),
+        ops: &ReadOnly::<BreakdownFile<1>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("wfx"),
+        ops: &ReadOnly::<BreakdownFile<2>>::OPS,
+    },
+];
 
 pub(crate) const CONTROL: FileSpec<Profiler> = FileSpec {
     name: c_str!("control"),
@@ -54,6 +72,10 @@ impl Show for Summary {
             add_buckets(&mut s.buckets, &s.more);
             s.rows[t as usize] = RowSummary::new(stats, &s.buckets);
         }
+        let mut el2 = reg.retired_el2();
+        reg.for_each_group(|group| {
+            with_links(|links| group.for_each(|e| el2.add(&e.el2(links))));
+        });
         let header = Header {
             kind: "summary",
             scope: Scope::All {
@@ -65,7 +87,7 @@ impl Show for Summary {
             interval: clock::now().saturating_sub(reg.reset_at()),
         };
         drop(reg);
-        done(table::write_stats(out, &header, &s.rows))
+        done(table::write_stats(out, &header, &s.rows, &el2))
     }
 }
 
@@ -93,6 +115,43 @@ impl Store for Control {
             Command::Enable => profiler.set_enabled(true),
             Command::Disable => profiler.set_enabled(false),
             Command::Clock(kind) => profiler.set_clock(kind),
+            Command::Breakdown(b, on) => profiler.set_breakdown(b, on),
         }
+    }
+}
+
+/// Breakdown `B` of every VM since the last reset (see `breakdown`).
+pub(crate) struct BreakdownFile<const B: usize>;
+
+impl<const B: usize> Show for BreakdownFile<B> {
+    type Data = Tree;
+
+    fn show(tree: &Tree, out: &mut SeqFile<'_>) -> Result {
+        let b = breakdown::<B>();
+        let mut sums = keyed_sums()?;
+        let mut s = scratch()?;
+        // Under the registry's lock, as the summary.
+        let reg = tree.registry();
+        let mut vcpus = 0;
+        reg.for_each_in_use(|e| {
+            if let Some(t) = e.table(b) {
+                sums.absorb(&e.recorder, t, &mut s.buckets);
+            }
+            vcpus += 1;
+        });
+        reg.add_retired_keyed(b, &mut sums);
+        let header = Header {
+            kind: b.name(),
+            scope: Scope::All {
+                live_vms: reg.live_vms(),
+                destroyed_vms: reg.destroyed_vms(),
+                vcpus,
+            },
+            clock: clocks::in_use(),
+            interval: clock::now().saturating_sub(reg.reset_at()),
+        };
+        drop(reg);
+        let on = breakdowns_on() & b.bit() != 0;
+        done(write_breakdown(out, &header, b, on, &sums))
     }
 }

@@ -2,9 +2,11 @@
 
 //! A vCPU's files: `stats` and `histogram`, on its entry.
 
-use super::{done, scratch};
+use super::{breakdown, done, keyed_sums, scratch};
 use crate::entries::VcpuEntry;
 use crate::profiler::clock as clocks;
+use crate::profiler::{breakdowns_on, with_links};
+use crate::pure::breakdown_file::write_breakdown;
 use crate::pure::exit_type::ExitType;
 use crate::pure::table::{self, Header, RowSummary, Scope};
 use crate::sys::clock;
@@ -13,7 +15,7 @@ use crate::sys::kvm::VmName;
 use kernel::{c_str, prelude::*};
 
 /// The files of a vCPU's directory.
-pub(crate) const FILES: [FileSpec<VcpuEntry>; 2] = [
+pub(crate) const FILES: [FileSpec<VcpuEntry>; 5] = [
     FileSpec {
         name: c_str!("stats"),
         ops: &ReadOnly::<Stats>::OPS,
@@ -21,6 +23,18 @@ pub(crate) const FILES: [FileSpec<VcpuEntry>; 2] = [
     FileSpec {
         name: c_str!("histogram"),
         ops: &ReadOnly::<Histogram>::OPS,
+    },
+    FileSpec {
+        name: c_str!("sysregs"),
+        ops: &ReadOnly::<BreakdownFile<0>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("hypercalls"),
+        ops: &ReadOnly::<BreakdownFile<1>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("wfx"),
+        ops: &ReadOnly::<BreakdownFile<2>>::OPS,
     },
 ];
 
@@ -54,7 +68,13 @@ impl Show for Stats {
             let stats = e.recorder.read_row(t, &mut s.buckets);
             s.rows[t as usize] = RowSummary::new(stats, &s.buckets);
         }
-        done(table::write_stats(out, &header("stats", e, &vm), &s.rows))
+        let el2 = with_links(|links| e.el2(links)).unwrap_or_default();
+        done(table::write_stats(
+            out,
+            &header("stats", e, &vm),
+            &s.rows,
+            &el2,
+        ))
     }
 }
 
@@ -69,6 +89,31 @@ impl Show for Histogram {
             &header("histogram", e, &vm),
             &mut s.buckets,
             |t, b| e.recorder.read_row(t, b),
+        ))
+    }
+}
+
+/// Breakdown `B` of the vCPU (see `breakdown`).
+pub(crate) struct BreakdownFile<const B: usize>;
+
+impl<const B: usize> Show for BreakdownFile<B> {
+    type Data = VcpuEntry;
+
+    fn show(e: &VcpuEntry, out: &mut SeqFile<'_>) -> Result {
+        let b = breakdown::<B>();
+        let vm = e.vm_name().unwrap_or_default();
+        let mut sums = keyed_sums()?;
+        let mut s = scratch()?;
+        if let Some(t) = e.table(b) {
+            sums.absorb(&e.recorder, t, &mut s.buckets);
+        }
+        let on = breakdowns_on() & b.bit() != 0;
+        done(write_breakdown(
+            out,
+            &header(b.name(), e, &vm),
+            b,
+            on,
+            &sums,
         ))
     }
 }

@@ -2,10 +2,13 @@
 
 //! A VM's files: `summary` and `reset`, on its entry.
 
-use super::{done, scratch};
-use crate::entries::VmEntry;
+use super::{breakdown, done, keyed_sums, scratch};
+use crate::entries::{VcpuNode, VmEntry};
 use crate::profiler::clock as clocks;
+use crate::profiler::{breakdowns_on, with_links};
+use crate::pure::breakdown_file::write_breakdown;
 use crate::pure::command::parse_vm_reset;
+use crate::pure::el2::El2Counts;
 use crate::pure::exit_type::ExitType;
 use crate::pure::table::{self, Header, RowSummary, Scope};
 use crate::pure::totals::sum_row;
@@ -14,7 +17,7 @@ use crate::sys::debugfs::{FileSpec, ReadOnly, SeqFile, Show, Store, WriteOnly};
 use kernel::{c_str, prelude::*};
 
 /// The files of a VM's directory.
-pub(crate) const FILES: [FileSpec<VmEntry>; 2] = [
+pub(crate) const FILES: [FileSpec<VmEntry>; 5] = [
     FileSpec {
         name: c_str!("summary"),
         ops: &ReadOnly::<Summary>::OPS,
@@ -22,6 +25,18 @@ pub(crate) const FILES: [FileSpec<VmEntry>; 2] = [
     FileSpec {
         name: c_str!("reset"),
         ops: &WriteOnly::<Reset>::OPS,
+    },
+    FileSpec {
+        name: c_str!("sysregs"),
+        ops: &ReadOnly::<BreakdownFile<0>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("hypercalls"),
+        ops: &ReadOnly::<BreakdownFile<1>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("wfx"),
+        ops: &ReadOnly::<BreakdownFile<2>>::OPS,
     },
 ];
 
@@ -37,13 +52,13 @@ impl Show for Summary {
         let mut s = scratch()?;
         let s = &mut *s;
         // One pass under the VM's lock: every row covers the same vCPUs.
-        let vcpus = vm.with_vcpus(|vcpus| {
+        let (vcpus, el2) = vm.with_vcpus(|vcpus| {
             for t in ExitType::ALL {
                 let recorders = vcpus.iter().map(|v| &v.get().recorder);
                 let stats = sum_row(t, recorders, &mut s.buckets, &mut s.more);
                 s.rows[t as usize] = RowSummary::new(stats, &s.buckets);
             }
-            vcpus.len() as u64
+            (vcpus.len() as u64, el2_sum(vcpus))
         });
         let header = Header {
             kind: "summary",
@@ -54,8 +69,20 @@ impl Show for Summary {
             clock: clocks::in_use(),
             interval: clock::now().saturating_sub(vm.reset_at()),
         };
-        done(table::write_stats(out, &header, &s.rows))
+        done(table::write_stats(out, &header, &s.rows, &el2))
     }
+}
+
+/// What `vcpus` counted at EL2.
+fn el2_sum(vcpus: &[VcpuNode]) -> El2Counts {
+    with_links(|links| {
+        let mut sum = El2Counts::default();
+        for v in vcpus {
+            sum.add(&v.get().el2(links));
+        }
+        sum
+    })
+    .unwrap_or_default()
 }
 
 impl Store for Reset {
@@ -66,6 +93,42 @@ impl Store for Reset {
             return Err(EINVAL);
         }
         vm.reset();
+        vm.with_vcpus(|vcpus| {
+            with_links(|links| vcpus.iter().for_each(|v| v.get().reset_el2(links)))
+        });
         Ok(())
+    }
+}
+
+/// Breakdown `B` of the VM's vCPUs (see `breakdown`).
+pub(crate) struct BreakdownFile<const B: usize>;
+
+impl<const B: usize> Show for BreakdownFile<B> {
+    type Data = VmEntry;
+
+    fn show(vm: &VmEntry, out: &mut SeqFile<'_>) -> Result {
+        let b = breakdown::<B>();
+        let mut sums = keyed_sums()?;
+        let mut s = scratch()?;
+        let vcpus = vm.with_vcpus(|vcpus| {
+            for v in vcpus {
+                let e = v.get();
+                if let Some(t) = e.table(b) {
+                    sums.absorb(&e.recorder, t, &mut s.buckets);
+                }
+            }
+            vcpus.len() as u64
+        });
+        let header = Header {
+            kind: b.name(),
+            scope: Scope::Vm {
+                vm: vm.name.as_str(),
+                vcpus,
+            },
+            clock: clocks::in_use(),
+            interval: clock::now().saturating_sub(vm.reset_at()),
+        };
+        let on = breakdowns_on() & b.bit() != 0;
+        done(write_breakdown(out, &header, b, on, &sums))
     }
 }

@@ -14,13 +14,41 @@ use crate::pure::rate::Rate;
 use crate::sys::clock;
 use crate::sys::kvm::{RunningVcpu, Vcpu};
 use crate::sys::vec::VecExt;
-use core::sync::atomic::{AtomicIsize, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicIsize, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use kernel::{new_spinlock, prelude::*, sync::SpinLock};
 
 /// Entries kept ready beyond the vCPUs known to be coming.
 pub(crate) const POOL_BASE: usize = 4;
 /// At most this many entries wait in the pool (about 32 MiB).
 pub(crate) const POOL_MAX: usize = 512;
+
+/// The pool, for the files: they read the counts KVM keeps in a vCPU,
+/// which its lock keeps alive, but hold no reference to the tree. Set by
+/// [`Pool::publish`] once the pool is in place, cleared by
+/// [`Pool::withdraw`] after the last such file went.
+static PUBLISHED: AtomicPtr<Pool> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Runs `f` with the right to link and unlink vCPUs, which keeps every
+/// linked vCPU alive meanwhile (see `entries.rs`); `None` once the pool
+/// is withdrawn.
+pub(crate) fn with_links<R>(f: impl FnOnce(&mut VcpuLinks) -> R) -> Option<R> {
+    with_pool(|pool| pool.with_links(f))
+}
+
+/// `f` on the published pool, if any.
+fn with_pool<R>(f: impl FnOnce(&Pool) -> R) -> Option<R> {
+    let p = PUBLISHED.load(Ordering::Acquire);
+    // SAFETY: a published pool stays in place until it is withdrawn, which
+    // happens only after every file that calls this was removed, and
+    // removal waits for the calls in progress.
+    let pool = unsafe { p.as_ref() }?;
+    Some(f(pool))
+}
+
+/// The breakdowns on, for the files (none once the pool is withdrawn).
+pub(crate) fn breakdowns_on() -> u8 {
+    with_pool(Pool::breakdowns).unwrap_or(0)
+}
 
 /// What the pool's lock protects.
 pub(crate) struct Free {
@@ -50,6 +78,8 @@ pub(crate) struct Pool {
     /// The timing clock's units per counter tick (a [`Rate`]), set
     /// before its probes are registered.
     rate: AtomicU64,
+    /// The breakdowns on (a set of `Breakdown::bit`s).
+    breakdowns: AtomicU8,
 }
 
 impl Pool {
@@ -65,6 +95,7 @@ impl Pool {
             dropped_no_state: AtomicU64::new(0),
             kick,
             rate: AtomicU64::new(Rate::ONE.bits()),
+            breakdowns: AtomicU8::new(0),
         }))
     }
 
@@ -127,7 +158,8 @@ impl Pool {
     /// `vcpu` is being destroyed.
     pub(crate) fn vcpu_destroyed(&self, vcpu: &Vcpu) {
         let mut free = self.free.lock();
-        let unlinked = VcpuEntry::unlink_destroyed(vcpu, &mut free.links).is_some();
+        let on = self.breakdowns();
+        let unlinked = VcpuEntry::unlink_destroyed(vcpu, on, &mut free.links).is_some();
         drop(free);
         if unlinked {
             self.kick_worker();
@@ -165,6 +197,16 @@ impl Pool {
         self.rate.store(rate.bits(), Ordering::Relaxed);
     }
 
+    /// The breakdowns on: a set of `Breakdown::bit`s.
+    #[inline(always)]
+    pub(crate) fn breakdowns(&self) -> u8 {
+        self.breakdowns.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_breakdowns(&self, on: u8) {
+        self.breakdowns.store(on, Ordering::Relaxed);
+    }
+
     pub(crate) fn dropped_no_state(&self) -> u64 {
         self.dropped_no_state.load(Ordering::Relaxed)
     }
@@ -185,6 +227,24 @@ impl Pool {
         let e = free.entries.pop();
         self.len.store(free.entries.len(), Ordering::Relaxed);
         e
+    }
+
+    /// Makes this pool the one [`with_links`] uses. It must stay where it
+    /// is until [`Self::withdraw`].
+    pub(crate) fn publish(&self) {
+        PUBLISHED.store((self as *const Pool).cast_mut(), Ordering::Release);
+    }
+
+    /// Undoes [`Self::publish`], once no file that may call [`with_links`]
+    /// remains.
+    pub(crate) fn withdraw(&self) {
+        let me = (self as *const Pool).cast_mut();
+        let _ = PUBLISHED.compare_exchange(
+            me,
+            core::ptr::null_mut(),
+            Ordering::AcqRel,
+            Ordering::Relaxed,
+        );
     }
 
     /// Runs `f` with the right to link and unlink vCPUs, which keeps the

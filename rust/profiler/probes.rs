@@ -11,11 +11,13 @@
 //! The probes that read a clock are generic over it: one set per clock,
 //! registered while that clock is chosen, so that the choice costs nothing
 //! per event. The generic counter is also the wall clock: with it, one
-//! read serves both.
+//! read serves both. The same goes for breakdowns: the probes built for
+//! `Keyed<C>` key exits for them, the others have none of that code.
 
 use super::pool::Pool;
 use super::tree::Tree;
 use crate::entries::VcpuEntry;
+use crate::pure::breakdown::{self, Tables};
 use crate::pure::classify::seen;
 use crate::pure::recorder::Wall;
 use crate::sys::clock::{self, TimingClock};
@@ -34,16 +36,40 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// The entry's tables of the breakdowns on, if the probes for `C` key
+    /// exits (none otherwise, at no cost).
+    #[inline(always)]
+    fn tables<'a, C: TimingClock>(&self, e: &'a VcpuEntry) -> Tables<'a> {
+        if C::KEYED {
+            e.tables(self.breakdowns())
+        } else {
+            Tables::NONE
+        }
+    }
+}
+
 impl<C: TimingClock> GuestExit<C> for Pool {
     #[inline(always)]
     fn guest_exit(&self, vcpu: &RunningVcpu, exit_code: i32, entry: u64) {
         let now = C::now();
         if let Some(e) = self.entry_or_attach(vcpu) {
+            let esr = vcpu.esr();
+            let tables = self.tables::<C>(e);
+            let key = |class| breakdown::key_of(class, esr, || vcpu.x0());
             if C::PER_CPU {
-                e.recorder
-                    .on_exit_per_cpu(entry, now, exit_code as u32, vcpu.esr(), || self.wall());
+                e.recorder.on_exit_per_cpu_keyed(
+                    entry,
+                    now,
+                    exit_code as u32,
+                    esr,
+                    key,
+                    tables,
+                    || self.wall(),
+                );
             } else {
-                e.recorder.on_exit(entry, now, exit_code as u32, vcpu.esr());
+                e.recorder
+                    .on_exit_keyed(entry, now, exit_code as u32, esr, key, tables);
             }
         }
     }
@@ -84,10 +110,12 @@ impl<C: TimingClock> SchedOut<C> for Pool {
 impl<C: TimingClock> RunReturn<C> for Pool {
     fn run_return(&self, vcpu: &RunningVcpu, ret: i32) {
         if let Some(e) = VcpuEntry::of(vcpu) {
+            let tables = self.tables::<C>(e);
             if C::PER_CPU {
-                e.recorder.on_run_return_per_cpu(C::now(), self.wall(), ret);
+                e.recorder
+                    .on_run_return_per_cpu_keyed(C::now(), self.wall(), ret, tables);
             } else {
-                e.recorder.on_run_return(C::now(), ret);
+                e.recorder.on_run_return_keyed(C::now(), ret, tables);
             }
         }
     }

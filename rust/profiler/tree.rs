@@ -15,6 +15,7 @@
 
 use super::pool::{Pool, POOL_BASE};
 use crate::entries::{Status, VcpuEntry, VmEntry};
+use crate::pure::breakdown::Breakdown;
 use crate::pure::table::Memory;
 use crate::pure::text_buf::TextBuf;
 use crate::registry::{Registry, VmSlot};
@@ -34,7 +35,7 @@ use kernel::{
     workqueue::{self, impl_has_work, Work, WorkItem},
 };
 
-#[pin_data]
+#[pin_data(PinnedDrop)]
 pub(crate) struct Tree {
     /// The probes' data.
     #[pin]
@@ -52,6 +53,15 @@ pub(crate) struct Tree {
     debugfs_failures: AtomicU64,
 }
 
+#[pinned_drop]
+impl PinnedDrop for Tree {
+    fn drop(self: Pin<&mut Self>) {
+        // Normally done by `remove_all`; here too if the profiler failed
+        // to start.
+        self.pool.withdraw();
+    }
+}
+
 impl_has_work! {
     impl HasWork<Self> for Tree { self.work }
 }
@@ -66,8 +76,8 @@ impl WorkItem for Tree {
 
 /// The files each VM and vCPU gets.
 pub(crate) struct TreeFiles {
-    pub(crate) vm: [FileSpec<VmEntry>; 2],
-    pub(crate) vcpu: [FileSpec<VcpuEntry>; 2],
+    pub(crate) vm: [FileSpec<VmEntry>; 5],
+    pub(crate) vcpu: [FileSpec<VcpuEntry>; 5],
 }
 
 /// The counters of the control file that the tree keeps.
@@ -107,6 +117,9 @@ impl Tree {
             GFP_KERNEL,
         )?;
         tree.refill(&mut tree.registry.lock());
+        // In its `Arc` now: it stays where it is until it is dropped, after
+        // `remove_all` withdrew it.
+        tree.pool.publish();
         Ok(tree)
     }
 
@@ -162,7 +175,9 @@ impl Tree {
     /// VMs whose vCPUs all died.
     fn retire(&self, reg: &mut Registry) -> KVec<VmSlot> {
         while let Some(e) = reg.take_with_status(Status::Dead) {
-            reg.fold(&e);
+            if reg.fold(&e).is_err() {
+                self.alloc_failures.fetch_add(1, Ordering::Relaxed);
+            }
         }
         // Room for every VM, reserved first, so that nothing is left half
         // done for lack of memory.
@@ -250,7 +265,8 @@ impl Tree {
     }
 
     /// Keeps the pool at its target, and gives back what a burst of vCPU
-    /// creations left unused.
+    /// creations left unused. New entries get the tables of the
+    /// breakdowns on.
     fn refill(&self, reg: &mut Registry) {
         let target = self.pool.target();
         while self.pool.len() < target {
@@ -258,6 +274,15 @@ impl Tree {
                 self.alloc_failures.fetch_add(1, Ordering::Relaxed);
                 return;
             };
+            let on = self.pool.breakdowns();
+            let tables = Breakdown::ALL
+                .into_iter()
+                .filter(|b| on & b.bit() != 0)
+                .try_for_each(|b| e.add_table(b));
+            if tables.is_err() {
+                self.alloc_failures.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
             match reg.add_entry(e) {
                 Ok(e) => self.pool.push(e),
                 Err(_) => {
@@ -276,6 +301,37 @@ impl Tree {
 
     // ---- Control.
 
+    /// Sets the breakdowns on to `on`, first giving every entry the
+    /// tables of those in it. Under the registry's lock, as `refill`
+    /// reads them: every entry made from then on has them too.
+    pub(crate) fn set_breakdowns(&self, on: u8) -> Result {
+        let reg = self.registry.lock();
+        let mut made = Ok(());
+        for b in Breakdown::ALL.into_iter().filter(|b| on & b.bit() != 0) {
+            reg.for_each_entry(|e| {
+                if made.is_ok() {
+                    made = e.add_table(b);
+                }
+            });
+        }
+        if made.is_err() {
+            self.alloc_failures.fetch_add(1, Ordering::Relaxed);
+            return made;
+        }
+        let off = self.pool.breakdowns() & !on;
+        self.pool.set_breakdowns(on);
+        if off != 0 {
+            // The entries waiting in the pool give their tables back:
+            // replaced by new ones with the tables of those still on.
+            let mut reg = reg;
+            while let Some(p) = self.pool.take() {
+                drop(reg.take_entry(p));
+            }
+            self.refill(&mut reg);
+        }
+        Ok(())
+    }
+
     /// Forgets every pending interval: no timing probe runs any more.
     pub(crate) fn stop_recorders(&self) {
         self.registry.lock().for_each_group(|group| {
@@ -288,6 +344,10 @@ impl Tree {
     pub(crate) fn reset(&self) {
         let mut reg = self.registry.lock();
         reg.reset(clock::now());
+        reg.for_each_group(|group| {
+            self.pool
+                .with_links(|links| group.for_each(|e| e.reset_el2(links)))
+        });
     }
 
     /// The tree's counters, for the control file.
@@ -330,6 +390,7 @@ impl Tree {
         flush(&self.work);
         let vms = self.registry.lock().take_vms();
         drop(vms);
+        self.pool.withdraw();
     }
 }
 

@@ -6,8 +6,10 @@
 //! newline (as `echo` sends it). Anything else is rejected and changes
 //! nothing.
 
+use super::breakdown::Breakdown;
+
 /// Longest write accepted, newline included.
-pub(crate) const MAX_WRITE: usize = 16;
+pub(crate) const MAX_WRITE: usize = 32;
 
 /// Commands of the `control` file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +22,8 @@ pub(crate) enum Command {
     Disable,
     /// Time with this clock from now on, after a reset.
     Clock(ClockKind),
+    /// Switch a breakdown on (`true`) or off.
+    Breakdown(Breakdown, bool),
 }
 
 /// The clocks exits can be timed with.
@@ -51,13 +55,18 @@ pub(crate) fn parse_command(input: &[u8]) -> Option<Command> {
         b"reset" => Some(Command::Reset),
         b"enable" => Some(Command::Enable),
         b"disable" => Some(Command::Disable),
+        other if other.ends_with(b"\n") => None,
         other => {
-            // `clock <name>`, one newline at most in all.
-            let clock = other.strip_prefix(b"clock ")?;
-            if clock.ends_with(b"\n") {
-                return None;
+            if let Some(clock) = other.strip_prefix(b"clock ") {
+                return parse_clock(clock).map(Command::Clock);
             }
-            parse_clock(clock).map(Command::Clock)
+            // `breakdown <name> on|off`
+            let rest = other.strip_prefix(b"breakdown ")?;
+            let (name, on) = match rest.strip_suffix(b" on") {
+                Some(name) => (name, true),
+                None => (rest.strip_suffix(b" off")?, false),
+            };
+            Breakdown::from_name(name).map(|b| Command::Breakdown(b, on))
         }
     }
 }

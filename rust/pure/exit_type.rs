@@ -127,4 +127,15 @@ impl ExitType {
     pub(crate) const fn is_exit(self) -> bool {
         !matches!(self, Self::TimeInGuest | Self::Descheduled)
     }
+
+    /// Whether this row's exits are traps (exit code `ARM_EXCEPTION_TRAP`):
+    /// every exit row but interrupts, SErrors, illegal exception returns
+    /// and EL2 resets. UNKNOWN counts as a trap: nearly all are.
+    pub(crate) const fn is_trap(self) -> bool {
+        self.is_exit()
+            && !matches!(
+                self,
+                Self::Interrupt | Self::SError | Self::Il | Self::HypGone
+            )
+    }
 }

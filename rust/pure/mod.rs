@@ -6,10 +6,16 @@
 //! crate (host/core) compiles the whole folder through this one file and
 //! tests it with cargo, so such an import breaks `cargo test`.
 
+pub(crate) mod breakdown;
+pub(crate) mod breakdown_file;
+pub(crate) mod breakdown_sums;
 pub(crate) mod classify;
 pub(crate) mod command;
+pub(crate) mod el2;
+pub(crate) mod el2_section;
 pub(crate) mod exit_type;
 pub(crate) mod histogram;
+pub(crate) mod key_names;
 pub(crate) mod rate;
 pub(crate) mod recorder;
 pub(crate) mod row;

@@ -31,6 +31,7 @@
 //! and readers treat rows of an older epoch as empty, so no reader or
 //! resetter ever writes what the writer owns.
 
+use super::breakdown::{KeyTable, SlotKey, Tables};
 use super::classify::{classify, refine};
 use super::exit_type::ExitType;
 use super::histogram::{bucket_of, Histogram, BUCKETS};
@@ -134,6 +135,8 @@ struct Machine {
     /// CPU, and the counter then.
     so_far: Own<AtomicU64>,
     wall_mark: Own<AtomicU64>,
+    /// The pending exit's breakdown key, while a breakdown is on.
+    key: Own<AtomicU32>,
 }
 
 /// What a per-CPU clock's rare paths need from the generic counter.
@@ -200,9 +203,26 @@ impl VcpuRecorder {
     /// The guest, entered at `entered`, left at `now` with `exit_code` and
     /// syndrome `esr`: the exit pending before that entry ends there, and
     /// this one begins.
+    #[cfg(test)]
     #[inline(always)]
     pub(crate) fn on_exit(&self, entered: u64, now: u64, exit_code: u32, esr: u64) {
-        self.on_exit_per_cpu(entered, now, exit_code, esr, || Wall {
+        self.on_exit_keyed(entered, now, exit_code, esr, |_| 0, Tables::NONE);
+    }
+
+    /// [`Self::on_exit`] with the breakdown `tables` that are on; `key`
+    /// gives the exit's key from its first class, if a table is on (see
+    /// `breakdown.rs`).
+    #[inline(always)]
+    pub(crate) fn on_exit_keyed(
+        &self,
+        entered: u64,
+        now: u64,
+        exit_code: u32,
+        esr: u64,
+        key: impl FnOnce(ExitType) -> u32,
+        tables: Tables<'_>,
+    ) {
+        self.on_exit_per_cpu_keyed(entered, now, exit_code, esr, key, tables, || Wall {
             now,
             rate: Rate::ONE,
         })
@@ -210,6 +230,7 @@ impl VcpuRecorder {
 
     /// [`Self::on_exit`] on a per-CPU clock: `entered` and `now` on this
     /// CPU; `wall` is called only for an exit that user space handled.
+    #[cfg(test)]
     #[inline(always)]
     pub(crate) fn on_exit_per_cpu(
         &self,
@@ -219,18 +240,39 @@ impl VcpuRecorder {
         esr: u64,
         wall: impl FnOnce() -> Wall,
     ) {
+        self.on_exit_per_cpu_keyed(entered, now, exit_code, esr, |_| 0, Tables::NONE, wall)
+    }
+
+    /// [`Self::on_exit_per_cpu`] with breakdown `tables` and the exit's
+    /// `key`, as [`Self::on_exit_keyed`].
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn on_exit_per_cpu_keyed(
+        &self,
+        entered: u64,
+        now: u64,
+        exit_code: u32,
+        esr: u64,
+        key: impl FnOnce(ExitType) -> u32,
+        tables: Tables<'_>,
+        wall: impl FnOnce() -> Wall,
+    ) {
         let m = &self.machine;
         let s = m.state.get();
         if phase(s) == Phase::InExit {
-            self.complete(s, entered);
+            self.complete(s, entered, tables);
         } else if s & state::MOVED != 0 {
             // Back from user space: the time away, less this guest run.
             let w = wall();
             let away = w.rate.units(w.now.saturating_sub(m.wall_mark.get()));
-            self.complete_moved(s, away.saturating_sub(now.saturating_sub(entered)));
+            self.complete_moved(s, away.saturating_sub(now.saturating_sub(entered)), tables);
         }
+        let class = classify(exit_code, esr);
         m.state
-            .set(Phase::InExit as u32 | (classify(exit_code, esr) as u32) << state::CLASS_SHIFT);
+            .set(Phase::InExit as u32 | (class as u32) << state::CLASS_SHIFT);
+        if tables.any() {
+            m.key.set(key(class));
+        }
         m.in_guest.set(now.saturating_sub(entered));
         m.exited.set(now);
     }
@@ -330,8 +372,21 @@ impl VcpuRecorder {
     /// [`Self::on_run_return`] on a per-CPU clock: `now` on this CPU,
     /// `wall` the counter. A forwarded exit keeps its time so far, and
     /// goes on on the counter until the thread enters the guest again.
+    #[cfg(test)]
     #[inline(always)]
     pub(crate) fn on_run_return_per_cpu(&self, now: u64, wall: Wall, ret: i32) {
+        self.on_run_return_per_cpu_keyed(now, wall, ret, Tables::NONE)
+    }
+
+    /// [`Self::on_run_return_per_cpu`] with breakdown `tables`.
+    #[inline(always)]
+    pub(crate) fn on_run_return_per_cpu_keyed(
+        &self,
+        now: u64,
+        wall: Wall,
+        ret: i32,
+        tables: Tables<'_>,
+    ) {
         let m = &self.machine;
         let s = m.state.get();
         if phase(s) == Phase::InExit && ret == 0 && s & state::FORWARDED == 0 {
@@ -342,16 +397,23 @@ impl VcpuRecorder {
         } else if s & state::MOVED != 0 {
             // KVM_RUN returns again without entering the guest.
             let away = wall.rate.units(wall.now.saturating_sub(m.wall_mark.get()));
-            self.complete_moved(s, away);
+            self.complete_moved(s, away, tables);
             m.state.set(Phase::Idle as u32);
         } else {
-            self.on_run_return(now, ret);
+            self.on_run_return_keyed(now, ret, tables);
         }
     }
 
     /// KVM_RUN returns `ret` to user space at `now`.
+    #[cfg(test)]
     #[inline(always)]
     pub(crate) fn on_run_return(&self, now: u64, ret: i32) {
+        self.on_run_return_keyed(now, ret, Tables::NONE)
+    }
+
+    /// [`Self::on_run_return`] with breakdown `tables`.
+    #[inline(always)]
+    pub(crate) fn on_run_return_keyed(&self, now: u64, ret: i32, tables: Tables<'_>) {
         let m = &self.machine;
         m.returned.set(now);
         let s = m.state.get();
@@ -363,7 +425,7 @@ impl VcpuRecorder {
             // User space handles this exit; its time runs on.
             m.state.set(s | state::FORWARDED);
         } else {
-            self.complete(s, now);
+            self.complete(s, now, tables);
             m.state.set(Phase::Idle as u32);
         }
     }
@@ -371,13 +433,13 @@ impl VcpuRecorder {
     /// The vCPU is being destroyed: record an exit still pending, ending
     /// when KVM_RUN last returned, so that no exit is lost. No other
     /// writer method may follow.
-    pub(crate) fn on_destroy(&self) {
+    pub(crate) fn on_destroy(&self, tables: Tables<'_>) {
         let m = &self.machine;
         let s = m.state.get();
         if phase(s) == Phase::InExit {
-            self.complete(s, m.returned.get().max(m.exited.get()));
+            self.complete(s, m.returned.get().max(m.exited.get()), tables);
         } else if s & state::MOVED != 0 {
-            self.complete_moved(s, 0);
+            self.complete_moved(s, 0, tables);
         }
         m.state.set(Phase::Idle as u32);
         m.off_cpu.set(false);
@@ -393,7 +455,7 @@ impl VcpuRecorder {
     /// Records the pending exit (state word `s`) as ending at `end`, with
     /// the guest run that led to it.
     #[inline(always)]
-    fn complete(&self, s: u32, end: u64) {
+    fn complete(&self, s: u32, end: u64, tables: Tables<'_>) {
         let m = &self.machine;
         let class = ExitType::ALL[(s >> state::CLASS_SHIFT) as usize % ExitType::COUNT];
         let exit = refine(class, (s >> state::SEEN_SHIFT) as u8);
@@ -404,6 +466,7 @@ impl VcpuRecorder {
         self.add(ExitType::TimeInGuest, m.in_guest.get());
         if d as i64 >= 0 {
             self.add(exit, d);
+            tables.record(exit, m.key.get(), d, self.applied_epoch());
         } else {
             self.count_unpaired();
         }
@@ -413,13 +476,15 @@ impl VcpuRecorder {
     /// Records a forwarded exit on a per-CPU clock (state word `s`): its
     /// time so far, and `more` since it was moved.
     #[cold]
-    fn complete_moved(&self, s: u32, more: u64) {
+    fn complete_moved(&self, s: u32, more: u64, tables: Tables<'_>) {
         let m = &self.machine;
         let class = ExitType::ALL[(s >> state::CLASS_SHIFT) as usize % ExitType::COUNT];
         let exit = refine(class, (s >> state::SEEN_SHIFT) as u8);
+        let d = m.so_far.get().saturating_add(more);
         let seq = self.write_begin();
         self.add(ExitType::TimeInGuest, m.in_guest.get());
-        self.add(exit, m.so_far.get().saturating_add(more));
+        self.add(exit, d);
+        tables.record(exit, m.key.get(), d, self.applied_epoch());
         self.write_end(seq);
     }
 
@@ -452,6 +517,8 @@ impl VcpuRecorder {
     /// Clears the rows and marks the latest reset request applied. A
     /// request that races with this is applied too: nothing was recorded
     /// since the rows were cleared.
+    /// Breakdown tables are cleared when next written or read (see
+    /// [`KeyTable`]).
     #[cold]
     fn apply_reset(&self) {
         for (row, hist) in self.rows.iter().zip(self.hists.iter()) {
@@ -464,6 +531,12 @@ impl VcpuRecorder {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |e| {
                 Some(epoch::applied(e))
             });
+    }
+
+    /// The reset epoch the rows reflect.
+    #[inline(always)]
+    fn applied_epoch(&self) -> u32 {
+        (self.epochs.load(Ordering::Relaxed) & epoch::APPLIED) as u32
     }
 
     #[cold]
@@ -503,6 +576,40 @@ impl VcpuRecorder {
     /// A consistent copy of `row`'s statistics; its bucket counts are
     /// written to `buckets`.
     pub(crate) fn read_row(&self, row: ExitType, buckets: &mut [u64; BUCKETS]) -> RowStats {
+        self.read_consistent(buckets, |b| {
+            self.hists[row as usize].add_to(b);
+            let count = b.iter().fold(0u64, |a, &c| a.saturating_add(c));
+            self.rows[row as usize].read(count)
+        })
+    }
+
+    /// A consistent copy of slot `i` of `table`, one of this vCPU's
+    /// breakdown tables: its key, statistics and bucket counts.
+    pub(crate) fn read_slot(
+        &self,
+        table: &KeyTable,
+        i: usize,
+        buckets: &mut [u64; BUCKETS],
+    ) -> (SlotKey, RowStats) {
+        let mut key = SlotKey::FREE;
+        let stats = self.read_consistent(buckets, |b| {
+            let (k, stats) = table.read_slot(i, self.applied_epoch(), b);
+            key = k;
+            stats
+        });
+        if stats.count == 0 {
+            key = SlotKey::FREE;
+        }
+        (key, stats)
+    }
+
+    /// What `read` copies of the rows into `buckets` (zeroed first),
+    /// retried until no writer ran meanwhile; empty if a reset is pending.
+    fn read_consistent(
+        &self,
+        buckets: &mut [u64; BUCKETS],
+        mut read: impl FnMut(&mut [u64; BUCKETS]) -> RowStats,
+    ) -> RowStats {
         loop {
             let before = self.seq.load(Ordering::Acquire);
             if before & 1 != 0 {
@@ -511,9 +618,7 @@ impl VcpuRecorder {
             }
             let epochs = self.epochs.load(Ordering::Acquire);
             buckets.fill(0);
-            self.hists[row as usize].add_to(buckets);
-            let count = buckets.iter().fold(0u64, |a, &c| a.saturating_add(c));
-            let stats = self.rows[row as usize].read(count);
+            let stats = read(buckets);
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) != before {
                 continue;

@@ -7,6 +7,8 @@
 //! column names and one line per exit type, in `ExitType::ALL` order,
 //! empty rows included, with columns separated by spaces.
 
+use super::breakdown::Breakdown;
+use super::el2::El2Counts;
 use super::exit_type::ExitType;
 use super::histogram::{bucket_bounds, percentiles, BUCKETS, P50, P90, P99, P999};
 use super::row::RowStats;
@@ -88,7 +90,7 @@ impl RowSummary {
     }
 }
 
-fn write_header(w: &mut impl Write, h: &Header<'_>) -> fmt::Result {
+pub(crate) fn write_header(w: &mut impl Write, h: &Header<'_>) -> fmt::Result {
     writeln!(w, "# kvm_exit_timing {VERSION} {}", h.kind)?;
     match h.scope {
         Scope::Vcpu { vm, vcpu } => {
@@ -143,7 +145,7 @@ fn write_clock(w: &mut impl Write, c: &Clock, prefix: &str) -> fmt::Result {
 }
 
 /// Rates per second over the interval since reset.
-fn per_second(amount: u128, h: &Header<'_>) -> Fixed {
+pub(crate) fn per_second(amount: u128, h: &Header<'_>) -> Fixed {
     Fixed::ratio_wide(
         U256::mul_u128(amount, h.clock.counter_hz as u128),
         h.interval as u128,
@@ -151,7 +153,7 @@ fn per_second(amount: u128, h: &Header<'_>) -> Fixed {
     )
 }
 
-const COLUMNS: [&str; 11] = [
+pub(crate) const COLUMNS: [&str; 11] = [
     "type", "count", "min", "max", "avg", "total", "stddev", "p50", "p99", "count/s", "total/s",
 ];
 
@@ -176,11 +178,13 @@ fn row_cells(
     cell(10, &per_second(s.total, h))
 }
 
-/// The exit table: one row per exit type, columns aligned.
+/// The exit table: one row per exit type, columns aligned; then the
+/// section of the traps handled at EL2, `el2`.
 pub(crate) fn write_stats(
     w: &mut impl Write,
     h: &Header<'_>,
     rows: &[RowSummary; ExitType::COUNT],
+    el2: &El2Counts,
 ) -> fmt::Result {
     let mut widths = COLUMNS.map(str::len);
     for (t, r) in ExitType::ALL.iter().zip(rows) {
@@ -204,11 +208,21 @@ pub(crate) fn write_stats(
         row_cells(*t, r, h, |c, v| write_cell(w, c, v, widths[c]))?;
         writeln!(w)?;
     }
-    Ok(())
+    let to_host = ExitType::ALL
+        .iter()
+        .zip(rows)
+        .filter(|(t, _)| t.is_trap())
+        .fold(0u64, |n, (_, r)| n.saturating_add(r.stats.count));
+    super::el2_section::write(w, h, el2, to_host)
 }
 
 /// First column left-aligned, the rest right-aligned, two spaces apart.
-fn write_cell(w: &mut impl Write, column: usize, v: &dyn Display, width: usize) -> fmt::Result {
+pub(crate) fn write_cell(
+    w: &mut impl Write,
+    column: usize,
+    v: &dyn Display,
+    width: usize,
+) -> fmt::Result {
     if column == 0 {
         write!(w, "{v:<width$}")
     } else {
@@ -258,6 +272,8 @@ pub(crate) fn write_histogram(
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Status {
     pub(crate) enabled: bool,
+    /// The breakdowns on: a set of `Breakdown::bit`s.
+    pub(crate) breakdowns: u8,
     /// Whether the PMU cycle counter is held, and where.
     pub(crate) cycle_counter: Option<Ownership>,
     pub(crate) live_vms: u64,
@@ -294,13 +310,23 @@ pub(crate) fn write_control(w: &mut impl Write, s: &Status, clock: &Clock) -> fm
     writeln!(w, "# kvm_exit_timing {VERSION} control")?;
     writeln!(
         w,
-        "# write: reset | enable | disable | clock counter | clock cycles"
+        "# write: reset | enable | disable | clock counter | clock cycles | breakdown NAME on | breakdown NAME off"
     )?;
     writeln!(
         w,
         "state: {}",
         if s.enabled { "enabled" } else { "disabled" }
     )?;
+    write!(w, "breakdowns:")?;
+    for b in Breakdown::ALL {
+        let on = if s.breakdowns & b.bit() != 0 {
+            "on"
+        } else {
+            "off"
+        };
+        write!(w, " {} {on}", b.name())?;
+    }
+    writeln!(w)?;
     write_clock(w, clock, "")?;
     match s.cycle_counter {
         None => writeln!(w, "cycle_counter: not in use")?,
@@ -329,7 +355,7 @@ pub(crate) fn write_control(w: &mut impl Write, s: &Status, clock: &Clock) -> fm
 }
 
 /// How many bytes `v` displays as.
-fn display_len(v: &dyn Display) -> usize {
+pub(crate) fn display_len(v: &dyn Display) -> usize {
     struct Count(usize);
     impl Write for Count {
         fn write_str(&mut self, s: &str) -> fmt::Result {

@@ -41,8 +41,27 @@ pub(crate) trait TimingClock: 'static {
     const PER_CPU: bool;
     /// The clock KVM stamps guest entries with for it.
     const KVM: bindings::kvm_arm_exit_clock;
+    /// The probes built for it also key exits for the breakdowns (see
+    /// [`Keyed`]).
+    const KEYED: bool = false;
     /// The clock, now, on this CPU.
     fn now() -> u64;
+}
+
+/// Clock `C` with breakdowns on: the probes are generic over the clock,
+/// and building them for `Keyed<C>` adds the keying of exits, so that with
+/// every breakdown off the probes have none of it.
+pub(crate) struct Keyed<C>(core::marker::PhantomData<C>);
+
+impl<C: TimingClock> TimingClock for Keyed<C> {
+    const PER_CPU: bool = C::PER_CPU;
+    const KVM: bindings::kvm_arm_exit_clock = C::KVM;
+    const KEYED: bool = true;
+
+    #[inline(always)]
+    fn now() -> u64 {
+        C::now()
+    }
 }
 
 /// The generic counter, as [`now`] reads it: the clock of wall-clock time

@@ -14,11 +14,12 @@
 //!   reference the vCPU's file holds, is alive too.
 
 use super::tracepoint::ProbeArg;
+use crate::pure::el2;
 use crate::pure::text_buf::TextBuf;
 use core::ffi::c_void;
 use core::fmt::Write;
 use core::ops::Deref;
-use core::sync::atomic::AtomicPtr;
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use kernel::{bindings, str::CStr, types::Opaque};
 
 /// A live `struct kvm_vcpu`.
@@ -83,6 +84,29 @@ impl Vcpu {
         VmId(unsafe { (*self.as_ptr()).kvm } as usize)
     }
 
+    /// KVM's count of the vCPU's exits (the stat `exits`), which the run
+    /// loop increments after the exit hook returns.
+    pub(crate) fn exits(&self) -> u64 {
+        // SAFETY: an aligned `u64` stat of a live vCPU, read once.
+        unsafe { AtomicU64::from_ptr(&raw mut (*self.as_ptr()).stat.exits) }.load(Ordering::Relaxed)
+    }
+
+    /// KVM's counts of the traps it handled at EL2 for this vCPU, by
+    /// exception class (the stat `hyp_exit_hist`, patches/6.12).
+    pub(crate) fn hyp_exits(&self) -> [u64; el2::CLASSES] {
+        // SAFETY: the stat array of a live vCPU: aligned `u64`s that EL2
+        // increments in the vCPU's thread while others may read them, as
+        // KVM's stats files do.
+        // (Typed: a stat of another length does not build.)
+        let hist: *mut [u64; el2::CLASSES] =
+            unsafe { &raw mut (*self.as_ptr()).stat.hyp_exit_hist };
+        core::array::from_fn(|class| {
+            // SAFETY: `class` is within the array; read once, like
+            // READ_ONCE().
+            unsafe { AtomicU64::from_ptr(hist.cast::<u64>().add(class)) }.load(Ordering::Relaxed)
+        })
+    }
+
     /// This vCPU as its own thread sees it, if the caller is that thread
     /// with the vCPU loaded (it is this CPU's running vCPU).
     #[inline(always)]
@@ -113,6 +137,14 @@ impl RunningVcpu {
     pub(crate) fn esr(&self) -> u64 {
         // SAFETY: written by the world switch in this thread.
         unsafe { (*self.as_ptr()).arch.fault.esr_el2 }
+    }
+
+    /// The guest's x0 at its latest exit: an SMCCC call's function ID.
+    #[inline(always)]
+    pub(crate) fn x0(&self) -> u64 {
+        // SAFETY: the guest's registers, saved by the world switch in this
+        // thread.
+        unsafe { (*self.as_ptr()).arch.ctxt.regs.regs[0] }
     }
 
     /// Whether the thread, being switched out, was preempted inside

@@ -10,6 +10,7 @@
 //! in `kvm_tracepoints.rs`.)
 
 use crate::pure::classify as pure;
+use crate::pure::el2;
 use kernel::bindings as c;
 
 const _: () = {
@@ -45,4 +46,6 @@ const _: () = {
     assert!(pure::ec::WATCHPT_LOW as u64 == c::ESR_ELx_EC_WATCHPT_LOW as u64);
     assert!(pure::ec::BKPT32 as u64 == c::ESR_ELx_EC_BKPT32 as u64);
     assert!(pure::ec::BRK64 as u64 == c::ESR_ELx_EC_BRK64 as u64);
+    assert!(el2::CLASSES == c::KVM_HYP_EXIT_CLASSES as usize);
+    assert!(el2::CLASSES == 1 << pure::ESR_EC_WIDTH);
 };

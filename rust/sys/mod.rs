@@ -14,6 +14,8 @@ pub(crate) mod kvm_exit_hook;
 pub(crate) mod kvm_tracepoints;
 pub(crate) mod memory;
 pub(crate) mod module_param;
+pub(crate) mod once_box;
 pub(crate) mod tracepoint;
 pub(crate) mod vec;
 pub(crate) mod workqueue;
+pub(crate) mod zeroable;

@@ -66,6 +66,31 @@ void ket_vm_summary(struct kvm_vm *vm, struct ket_table *t)
 	read_waiting(path, t);
 }
 
+static void read_breakdown_waiting(const char *path, struct ket_breakdown *b)
+{
+	TEST_ASSERT(ket_wait_for(path, 10), "%s did not appear", path);
+	TEST_ASSERT(!ket_read_breakdown(path, b), "reading %s: %s", path, strerror(errno));
+}
+
+void ket_vcpu_breakdown(struct kvm_vm *vm, int vcpu_id, const char *name,
+			struct ket_breakdown *b)
+{
+	char dir[128], path[224];
+
+	ket_vm_dir(vm, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/vcpu%d/%s", dir, vcpu_id, name);
+	read_breakdown_waiting(path, b);
+}
+
+void ket_vm_breakdown(struct kvm_vm *vm, const char *name, struct ket_breakdown *b)
+{
+	char dir[128], path[224];
+
+	ket_vm_dir(vm, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	read_breakdown_waiting(path, b);
+}
+
 int ket_vcpu_stats_fd(struct kvm_vcpu *vcpu)
 {
 	int fd = __vcpu_ioctl(vcpu, KVM_GET_STATS_FD, NULL);
@@ -97,6 +122,42 @@ uint64_t ket_stat_read(int fd, const char *name)
 	return value;
 }
 
+void ket_stat_read_array(int fd, const char *name, uint64_t *values, size_t n)
+{
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *descs, *d;
+	bool found = false;
+	int i;
+
+	read_stats_header(fd, &header);
+	descs = read_stats_descriptors(fd, &header);
+	for (i = 0; i < header.num_desc; i++) {
+		d = get_stats_descriptor(descs, i, &header);
+		if (!strcmp(d->name, name)) {
+			TEST_ASSERT(d->size == n, "vCPU stat '%s' has %u values, not %zu",
+				    name, d->size, n);
+			read_stat_data(fd, &header, d, values, n);
+			found = true;
+			break;
+		}
+	}
+	free(descs);
+	TEST_ASSERT(found, "KVM has no vCPU stat '%s'", name);
+}
+
+void ket_vcpu_el2(struct kvm_vcpu *vcpu, uint64_t el2[KET_EL2_ROWS])
+{
+	uint64_t by_class[KET_EL2_CLASSES];
+	int fd = ket_vcpu_stats_fd(vcpu);
+	unsigned int ec;
+
+	ket_stat_read_array(fd, "hyp_exit_hist", by_class, KET_EL2_CLASSES);
+	close(fd);
+	memset(el2, 0, KET_EL2_ROWS * sizeof(*el2));
+	for (ec = 0; ec < KET_EL2_CLASSES; ec++)
+		el2[ket_el2_row_of_class(ec)] += by_class[ec];
+}
+
 uint64_t ket_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 {
 	int fd = ket_vcpu_stats_fd(vcpu);
@@ -117,7 +178,9 @@ static bool same(const char *what, uint64_t kvm, uint64_t ours)
 
 bool ket_kvm_stats_match(struct kvm_vcpu *vcpu, const struct ket_table *t)
 {
+	uint64_t el2[KET_EL2_ROWS];
 	bool ok = true;
+	int i;
 
 	ok &= same("exits vs exit rows", ket_vcpu_stat(vcpu, "exits"), ket_exits(t));
 	ok &= same("hvc_exit_stat vs HVC32+HVC64", ket_vcpu_stat(vcpu, "hvc_exit_stat"),
@@ -130,6 +193,9 @@ bool ket_kvm_stats_match(struct kvm_vcpu *vcpu, const struct ket_table *t)
 		   ROW(t, "DABT_IO_MEM") + ROW(t, "DABT_IO_MEM_IPI"));
 	ok &= same("mmio_exit_user vs DABT_IO_USER", ket_vcpu_stat(vcpu, "mmio_exit_user"),
 		   ROW(t, "DABT_IO_USER"));
+	ket_vcpu_el2(vcpu, el2);
+	for (i = 0; i < KET_EL2_ROWS; i++)
+		ok &= same(ket_el2_rows[i], el2[i], t->el2[i]);
 	return ok;
 }
 

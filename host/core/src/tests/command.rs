@@ -2,6 +2,7 @@
 
 //! Parsing of writes to `control` and to a VM's `reset`.
 
+use crate::pure::breakdown::Breakdown;
 use crate::pure::command::{
     parse_clock, parse_command, parse_vm_reset, ClockKind, Command, MAX_WRITE,
 };
@@ -21,6 +22,39 @@ fn control_commands() {
         parse_command(b"clock counter"),
         Some(Command::Clock(ClockKind::Counter))
     );
+}
+
+#[test]
+fn breakdown_commands() {
+    for b in Breakdown::ALL {
+        for (word, on) in [("on", true), ("off", false)] {
+            let c = std::format!("breakdown {} {word}\n", b.name());
+            assert_eq!(parse_command(c.as_bytes()), Some(Command::Breakdown(b, on)));
+            assert!(c.len() <= MAX_WRITE, "{c}");
+            assert_eq!(
+                parse_command(&c.as_bytes()[..c.len() - 1]),
+                Some(Command::Breakdown(b, on))
+            );
+        }
+    }
+    for bad in [
+        &b"breakdown"[..],
+        b"breakdown ",
+        b"breakdown sysregs",
+        b"breakdown sysregs ",
+        b"breakdown sysregs  on",
+        b"breakdown  sysregs on",
+        b"breakdown sysregs On",
+        b"breakdown sysregs onn",
+        b"breakdown sysreg on",
+        b"breakdown mmio on",
+        b"breakdown on",
+        b"breakdown sysregs on\n\n",
+        b"breakdown sysregs on off",
+        b"breakdown sysregs\non",
+    ] {
+        assert_eq!(parse_command(bad), None, "{:?}", std::str::from_utf8(bad));
+    }
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! Host tests of the module's pure files, one file per module.
 
 mod bench;
+mod breakdown;
 mod classify;
 mod command;
 mod exit_type;

@@ -4,6 +4,7 @@
 //! records, resets, and readers racing a writer.
 
 use super::new_recorder;
+use crate::pure::breakdown::Tables;
 use crate::pure::classify::{seen, ARM_EXCEPTION_IRQ, ARM_EXCEPTION_TRAP};
 use crate::pure::exit_type::ExitType::{self, *};
 use crate::pure::histogram::BUCKETS;
@@ -124,7 +125,7 @@ fn destroying_the_vcpu_records_its_pending_exit() {
     r.on_exit(0, 10, ARM_EXCEPTION_TRAP, DABT);
     r.on_seen(seen::MMIO_USER);
     r.on_run_return(13, 0);
-    r.on_destroy();
+    r.on_destroy(Tables::NONE);
     assert_eq!(one(&r, DabtIoUser), (1, 3));
     assert_eq!(one(&r, TimeInGuest), (1, 10));
 }

@@ -4,6 +4,7 @@
 
 use super::new_recorder;
 use crate::pure::classify::{ARM_EXCEPTION_IRQ, ARM_EXCEPTION_TRAP};
+use crate::pure::el2::{El2Counts, El2Row};
 use crate::pure::exit_type::ExitType;
 use crate::pure::histogram::BUCKETS;
 use crate::pure::table::*;
@@ -57,9 +58,9 @@ fn sample() -> [RowSummary; ExitType::COUNT] {
 #[test]
 fn stats_table_layout() {
     let mut out = String::new();
-    write_stats(&mut out, &header("stats"), &sample()).unwrap();
+    write_stats(&mut out, &header("stats"), &sample(), &El2Counts::default()).unwrap();
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "# kvm_exit_timing 0.2.0 stats");
+    assert_eq!(lines[0], "# kvm_exit_timing 0.3.0 stats");
     assert_eq!(lines[1], "# vm: 1234-11");
     assert_eq!(lines[2], "# vcpu: 2");
     assert_eq!(lines[3], "# clock: test counter");
@@ -68,8 +69,9 @@ fn stats_table_layout() {
     assert_eq!(lines[6], "# interval: 4.000000 s since reset (4000 ticks)");
     // The three HVC64 exits: the INTERRUPT one is still pending.
     assert_eq!(lines[7], "# exits: 3");
-    let table = &lines[8..];
-    assert_eq!(table.len(), 1 + ExitType::COUNT);
+    let table = &lines[8..9 + ExitType::COUNT];
+    // Then the EL2 section.
+    assert_eq!(lines.len(), 9 + ExitType::COUNT + 4 + El2Row::COUNT);
     let names: Vec<&str> = table[0].split_whitespace().collect();
     assert_eq!(
         names,
@@ -106,6 +108,55 @@ fn stats_table_layout() {
 }
 
 #[test]
+fn el2_section_layout() {
+    let mut el2 = El2Counts::default();
+    el2.0[El2Row::Sys64 as usize] = 1;
+    el2.0[El2Row::FpAsimd as usize] = 4;
+    let mut out = String::new();
+    write_stats(&mut out, &header("stats"), &sample(), &el2).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    let section = &lines[9 + ExitType::COUNT..];
+    assert_eq!(section[0], "");
+    assert_eq!(
+        section[1],
+        "# el2: traps handled at EL2, which re-entered the guest (counted, not timed)"
+    );
+    // The 3 HVC64 traps reached the host (the pending INTERRUPT is not a
+    // trap), 5 did not.
+    assert_eq!(section[2], "# traps: 8 (3 to the host, 5 at EL2)");
+    let names: Vec<&str> = section[3].split_whitespace().collect();
+    assert_eq!(names, ["type", "count", "share", "count/s"]);
+    for (line, r) in section[4..].iter().zip(El2Row::ALL) {
+        assert_eq!(line.len(), section[3].len(), "{line}");
+        assert_eq!(line.split_whitespace().next(), Some(r.name()));
+    }
+    let row =
+        |r: El2Row| -> Vec<&str> { section[4 + r as usize].split_whitespace().skip(1).collect() };
+    assert_eq!(row(El2Row::Sys64), ["1", "12.50%", "0.25"]);
+    assert_eq!(row(El2Row::FpAsimd), ["4", "50.00%", "1.00"]);
+    assert_eq!(row(El2Row::Other), ["0", "0.00%", "0.00"]);
+}
+
+#[test]
+fn el2_counts_fold_classes_and_subtract_a_base() {
+    let mut by_class = [0u64; crate::pure::el2::CLASSES];
+    by_class[0x18] = 7; // SYS64
+    by_class[0x07] = 2; // FP_ASIMD
+    by_class[0x27] = 1; // MOPS
+    by_class[0x3f] = 3; // no EL2 handler in 6.12: OTHER
+    let c = El2Counts::from_classes(&by_class);
+    assert_eq!(c.get(El2Row::Sys64), 7);
+    assert_eq!(c.get(El2Row::FpAsimd), 2);
+    assert_eq!(c.get(El2Row::Mops), 1);
+    assert_eq!(c.get(El2Row::Other), 3);
+    assert_eq!(c.total(), 13);
+    let mut base = El2Counts::default();
+    base.0[El2Row::Sys64 as usize] = 5;
+    assert_eq!(c.since(&base).get(El2Row::Sys64), 2);
+    assert_eq!(c.since(&c), El2Counts::default());
+}
+
+#[test]
 fn aggregated_scopes_say_what_they_cover() {
     let mut out = String::new();
     let mut h = header("summary");
@@ -114,9 +165,9 @@ fn aggregated_scopes_say_what_they_cover() {
         destroyed_vms: 3,
         vcpus: 7,
     };
-    write_stats(&mut out, &h, &sample()).unwrap();
+    write_stats(&mut out, &h, &sample(), &El2Counts::default()).unwrap();
     assert!(out.starts_with(
-        "# kvm_exit_timing 0.2.0 summary\n# vms: 5 (2 live, 3 destroyed)\n# vcpus: 7\n"
+        "# kvm_exit_timing 0.3.0 summary\n# vms: 5 (2 live, 3 destroyed)\n# vcpus: 7\n"
     ));
     let mut out = String::new();
     h.scope = Scope::Vm {
@@ -124,7 +175,7 @@ fn aggregated_scopes_say_what_they_cover() {
         vcpus: 4,
     };
     h.interval = 0;
-    write_stats(&mut out, &h, &sample()).unwrap();
+    write_stats(&mut out, &h, &sample(), &El2Counts::default()).unwrap();
     assert!(out.contains("# vm: 9-12\n# vcpus: 4\n"));
     assert!(out.contains("# interval: 0.000000 s since reset (0 ticks)\n"));
 }
@@ -176,6 +227,7 @@ fn control_file() {
     let mut out = String::new();
     let status = Status {
         enabled: true,
+        breakdowns: 0b101,
         live_vms: 1,
         vcpus: 2,
         pool: 8,
@@ -190,8 +242,9 @@ fn control_file() {
     write_control(&mut out, &status, &CLOCK).unwrap();
     assert_eq!(
         out,
-        "# kvm_exit_timing 0.2.0 control\n\
-         # write: reset | enable | disable | clock counter | clock cycles\nstate: enabled\n\
+        "# kvm_exit_timing 0.3.0 control\n\
+         # write: reset | enable | disable | clock counter | clock cycles | breakdown NAME on | breakdown NAME off\n\
+         state: enabled\nbreakdowns: sysregs on hypercalls off wfx on\n\
          clock: test counter\nunit: ticks\nfrequency: 1000 Hz\ncycle_counter: not in use\nvms: 1\nvcpus: 2\npool: 8\n\
          dropped_no_state: 3\ndropped_unpaired: 0\nalloc_failures: 0\ndebugfs_failures: 0\n\
          memory: 300 bytes\nmemory_per_vcpu: 100 bytes\nmemory_per_vm: 50 bytes\n"
@@ -203,7 +256,7 @@ fn a_cycles_table_says_so_and_keeps_wall_clock_rates() {
     let mut h = header("stats");
     h.clock = CYCLES;
     let mut out = String::new();
-    write_stats(&mut out, &h, &sample()).unwrap();
+    write_stats(&mut out, &h, &sample(), &El2Counts::default()).unwrap();
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[3], "# clock: test cycles");
     assert_eq!(lines[4], "# unit: cycles");

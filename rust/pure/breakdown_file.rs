@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The text of a breakdown file (`sysregs`, `hypercalls`, `wfx`): the
+//! exit tables' header and columns, with the key in two more columns.
+
+use super::breakdown::{Breakdown, SlotKey, KEYS};
+use super::breakdown_sums::{KeyedSums, SUM_KEYS};
+use super::histogram::BUCKETS;
+use super::key_names::key_columns;
+use super::row::RowStats;
+use super::table::{display_len, per_second, write_header, Header, RowSummary};
+use super::wide::Dec;
+use core::fmt::{self, Display, Write};
+
+const COLUMNS: [&str; 13] = [
+    "type", "key", "detail", "count", "min", "max", "avg", "total", "stddev", "p50", "p99",
+    "count/s", "total/s",
+];
+
+/// Calls `cell(column, value)` for each cell of the row of `key`.
+fn cells(
+    key: SlotKey,
+    stats: &RowStats,
+    buckets: &[u64; BUCKETS],
+    h: &Header<'_>,
+    mut cell: impl FnMut(usize, &dyn Display) -> fmt::Result,
+) -> fmt::Result {
+    let r = RowSummary::new(*stats, buckets);
+    let s = &r.stats;
+    match key.get() {
+        Some((row, k)) => {
+            let (name, detail) = key_columns(row, k);
+            cell(0, &row.name())?;
+            cell(1, &name)?;
+            cell(2, &detail)?;
+        }
+        None => {
+            cell(0, &"OTHER")?;
+            cell(1, &"OTHER")?;
+            cell(2, &"-")?;
+        }
+    }
+    cell(3, &s.count)?;
+    cell(4, &s.min)?;
+    cell(5, &s.max)?;
+    cell(6, &s.avg())?;
+    cell(7, &Dec(s.total))?;
+    cell(8, &s.stddev())?;
+    cell(9, &r.p50)?;
+    cell(10, &r.p99)?;
+    cell(11, &per_second(s.count as u128, h))?;
+    cell(12, &per_second(s.total, h))
+}
+
+/// The key columns left-aligned, the numbers right-aligned, two spaces
+/// apart.
+fn put(w: &mut impl Write, column: usize, v: &dyn Display, width: usize) -> fmt::Result {
+    match column {
+        0 => write!(w, "{v:<width$}"),
+        1 | 2 => write!(w, "  {v:<width$}"),
+        _ => write!(w, "  {v:>width$}"),
+    }
+}
+
+/// A breakdown file: the header, whether the breakdown is `on`, its
+/// columns, then a row per key seen (by exit row, then key) and `OTHER`.
+pub(crate) fn write_breakdown(
+    w: &mut impl Write,
+    h: &Header<'_>,
+    b: Breakdown,
+    on: bool,
+    sums: &KeyedSums,
+) -> fmt::Result {
+    let mut widths = COLUMNS.map(str::len);
+    sums.for_each_row(|key, stats, buckets| {
+        cells(key, stats, buckets, h, |c, v| {
+            widths[c] = widths[c].max(display_len(v));
+            Ok(())
+        })
+    })?;
+    write_header(w, h)?;
+    if on {
+        writeln!(w, "# breakdown: on")?;
+    } else {
+        writeln!(
+            w,
+            "# breakdown: off (write 'breakdown {} on' to control)",
+            b.name()
+        )?;
+    }
+    writeln!(
+        w,
+        "# keys: {KEYS} per vCPU, {SUM_KEYS} per file; exits of further keys are in OTHER"
+    )?;
+    for (c, name) in COLUMNS.iter().enumerate() {
+        put(w, c, name, widths[c])?;
+    }
+    writeln!(w)?;
+    sums.for_each_row(|key, stats, buckets| {
+        cells(key, stats, buckets, h, |c, v| put(w, c, v, widths[c]))?;
+        writeln!(w)
+    })
+}
