@@ -10,8 +10,12 @@
 //! `Live` entry's vCPU is alive (its destruction marks the entry `Dead`
 //! under that lock).
 
-use crate::pure::breakdown::{Breakdown, KeyTable, Tables};
+mod breakdowns;
+mod el2;
+
+use crate::pure::breakdown::{Breakdown, KeyTable};
 use crate::pure::el2::{El2Counts, El2Row};
+use crate::pure::ipi::IpiTable;
 use crate::pure::recorder::VcpuRecorder;
 use crate::sys::clock;
 use crate::sys::debugfs::Files;
@@ -79,6 +83,8 @@ pub(crate) struct VcpuEntry {
     /// Its breakdown tables, made when a breakdown is first switched on
     /// while the entry exists (or when it is made, if one is on then).
     tables: [OnceBox<KeyTable>; Breakdown::COUNT],
+    /// Its IPI latencies as a receiver, made as the tables.
+    ipi: OnceBox<IpiTable>,
 }
 
 /// A `VmName`'s 32 bytes (at most 31 of text), eight to a word, NUL-padded.
@@ -186,84 +192,6 @@ impl VcpuEntry {
         self.recorder.stop();
     }
 
-    /// The traps KVM handled at EL2 for this entry's vCPU since timing
-    /// began or was last reset. `_links` keeps a linked vCPU alive.
-    pub(crate) fn el2(&self, links: &VcpuLinks) -> El2Counts {
-        match self.linked_vcpu(links) {
-            Some(vcpu) => self.el2_counts(vcpu),
-            None => self.el2_final(),
-        }
-    }
-
-    /// What a dead entry's vCPU counted at EL2 (nothing if not dead).
-    pub(crate) fn el2_final(&self) -> El2Counts {
-        if self.status() == Status::Dead {
-            self.stored_el2()
-        } else {
-            El2Counts::default()
-        }
-    }
-
-    /// Counts from now on only: the tables are reset.
-    pub(crate) fn reset_el2(&self, links: &VcpuLinks) {
-        let base = match self.linked_vcpu(links) {
-            Some(vcpu) => El2Counts::from_classes(&vcpu.hyp_exits()),
-            None => El2Counts::default(),
-        };
-        self.set_el2(&base);
-    }
-
-    /// The vCPU of an attached or live entry, which `_links` keeps alive.
-    fn linked_vcpu(&self, _links: &VcpuLinks) -> Option<&Vcpu> {
-        if !matches!(self.status(), Status::Attached | Status::Live) {
-            return None;
-        }
-        // SAFETY: an attached or live entry's vCPU is alive while
-        // `VcpuLinks` is held: its destruction marks the entry dead under
-        // the lock that holds it (see the module doc).
-        Some(unsafe { Vcpu::from_raw(self.vcpu.load(Ordering::Acquire)) })
-    }
-
-    /// `vcpu`'s counts since the base in `el2`.
-    fn el2_counts(&self, vcpu: &Vcpu) -> El2Counts {
-        El2Counts::from_classes(&vcpu.hyp_exits()).since(&self.stored_el2())
-    }
-
-    fn stored_el2(&self) -> El2Counts {
-        El2Counts(self.el2.each_ref().map(|a| a.load(Ordering::Relaxed)))
-    }
-
-    fn set_el2(&self, c: &El2Counts) {
-        for (a, &n) in self.el2.iter().zip(c.0.iter()) {
-            a.store(n, Ordering::Relaxed);
-        }
-    }
-
-    /// The tables this entry has, with the breakdowns `on` (a set of
-    /// `Breakdown::bit`s).
-    #[inline(always)]
-    pub(crate) fn tables(&self, on: u8) -> Tables<'_> {
-        Tables {
-            tables: core::array::from_fn(|b| self.tables[b].get()),
-            on,
-        }
-    }
-
-    /// Its table for breakdown `b`, if it has one.
-    pub(crate) fn table(&self, b: Breakdown) -> Option<&KeyTable> {
-        self.tables[b as usize].get()
-    }
-
-    /// Gives the entry a table for `b` unless it has one: a vmalloc of
-    /// about 32 KB, in process context.
-    pub(crate) fn add_table(&self, b: Breakdown) -> Result {
-        if !self.tables[b as usize].is_set() {
-            let t = VBox::<KeyTable>::init(kernel::init::zeroed(), GFP_KERNEL)?;
-            self.tables[b as usize].set(t);
-        }
-        Ok(())
-    }
-
     /// `Attached` to `Live`, unless the vCPU died meanwhile.
     pub(crate) fn make_live(&self) -> bool {
         self.status
@@ -316,7 +244,7 @@ impl VcpuEntry {
 
 /// A placed vCPU: its entry, owned by its files (stats, histogram and
 /// breakdowns).
-pub(crate) type VcpuNode = Files<VBox<VcpuEntry>, 5>;
+pub(crate) type VcpuNode = Files<VBox<VcpuEntry>, 6>;
 
 /// One VM, as its files see it. It owns its placed vCPUs.
 #[pin_data]

@@ -17,7 +17,6 @@ mod tree;
 pub(crate) use pool::{breakdowns_on, with_links};
 pub(crate) use tree::{Tree, TreeFiles};
 
-use crate::pure::breakdown::Breakdown;
 use crate::pure::command::ClockKind;
 use crate::pure::rate::Rate;
 use crate::pure::table::{self, Clock, Ownership};
@@ -149,15 +148,15 @@ impl Profiler {
         }
     }
 
-    /// Switches breakdown `b` on or off. Its tables are made on first use
-    /// (`ENOMEM` if they cannot be, and it stays off); switching the first
-    /// breakdown on or the last one off rebuilds the probes, which forgets
-    /// the exit each vCPU is in.
-    pub(crate) fn set_breakdown(&self, b: Breakdown, on: bool) -> Result {
+    /// Switches the breakdown of bit `bit` (`breakdown::SWITCHES`) on or
+    /// off. Its tables are made on first use (`ENOMEM` if they cannot be,
+    /// and it stays off); switching the first breakdown on or the last
+    /// one off rebuilds the probes, which forgets the exit each vCPU is in.
+    pub(crate) fn set_breakdown(&self, bit: u8, on: bool) -> Result {
         let mut control = self.control.lock();
         let pool = self.tree.pool();
         let old = pool.breakdowns();
-        let new = if on { old | b.bit() } else { old & !b.bit() };
+        let new = if on { old | bit } else { old & !bit };
         if new == old {
             return Ok(());
         }

@@ -11,6 +11,8 @@ use crate::pure::breakdown_sums::KeyedSums;
 use crate::pure::el2::El2Counts;
 use crate::pure::exit_type::ExitType;
 use crate::pure::histogram::BUCKETS;
+use crate::pure::ipi::{IpiKind, IpiTable};
+use crate::pure::ipi_file::IpiSums;
 use crate::pure::row::RowStats;
 use crate::pure::table::Memory;
 use crate::pure::totals::Totals;
@@ -26,7 +28,7 @@ use kernel::prelude::*;
 /// own the VM's entry and, through it, its placed vCPUs.
 pub(crate) struct VmSlot {
     pub(crate) dir: Option<Dir>,
-    pub(crate) files: Files<Pin<KBox<VmEntry>>, 5>,
+    pub(crate) files: Files<Pin<KBox<VmEntry>>, 6>,
 }
 
 impl VmSlot {
@@ -47,6 +49,8 @@ pub(crate) struct Registry {
     retired_el2: El2Counts,
     /// What they recorded in each breakdown, once one of them had a table.
     retired_keyed: [Option<KVBox<KeyedSums>>; Breakdown::COUNT],
+    /// Their IPI latencies, once one of them had an IPI table.
+    retired_ipi: Option<KBox<IpiSums>>,
     destroyed_vms: u64,
     /// Clock value of the last global reset, or of the module load.
     reset_at: u64,
@@ -65,6 +69,7 @@ impl Registry {
             retired_unpaired: 0,
             retired_el2: El2Counts::default(),
             retired_keyed: [None, None, None],
+            retired_ipi: None,
             destroyed_vms: 0,
             reset_at,
             vms_seen: 0,
@@ -197,7 +202,30 @@ impl Registry {
                 kept = kept.and(self.fold_table(b, &e.recorder, t));
             }
         }
+        if let Some(t) = e.ipi() {
+            kept = kept.and(self.fold_ipi(&e.recorder, t));
+        }
         kept
+    }
+
+    fn fold_ipi(&mut self, recorder: &crate::pure::recorder::VcpuRecorder, t: &IpiTable) -> Result {
+        let sums = match &mut self.retired_ipi {
+            Some(sums) => sums,
+            slot => slot.insert(KBox::init(kernel::init::zeroed(), GFP_KERNEL)?),
+        };
+        for k in IpiKind::ALL {
+            self.scratch.fill(0);
+            let stats = recorder.read_ipi_kind(t, k, &mut self.scratch);
+            sums.add(k, &stats, &self.scratch);
+        }
+        Ok(())
+    }
+
+    /// Adds retired vCPUs' IPI latencies to `sums`.
+    pub(crate) fn add_retired_ipi(&self, sums: &mut IpiSums) {
+        if let Some(r) = &self.retired_ipi {
+            sums.merge(r);
+        }
     }
 
     fn fold_table(
@@ -266,6 +294,7 @@ impl Registry {
         self.retired_unpaired = 0;
         self.retired_el2 = El2Counts::default();
         self.retired_keyed = [None, None, None];
+        self.retired_ipi = None;
         self.destroyed_vms = 0;
     }
 
@@ -275,12 +304,15 @@ impl Registry {
     pub(crate) fn memory(&self) -> Memory {
         let per_vcpu = vmalloc_bytes(size_of::<VcpuEntry>());
         let per_table = vmalloc_bytes(size_of::<KeyTable>());
+        let per_ipi = vmalloc_bytes(size_of::<IpiTable>());
         let mut tables = 0;
+        let mut ipis = 0;
         self.for_each_entry(|e| {
             tables += Breakdown::ALL
                 .iter()
                 .filter(|&&b| e.table(b).is_some())
                 .count();
+            ipis += usize::from(e.ipi().is_some());
         });
         let retired_keyed = self.retired_keyed.iter().flatten().count();
         let per_vm = kmalloc_bytes(size_of::<VmEntry>());
@@ -298,6 +330,11 @@ impl Registry {
             + kmalloc_bytes(size_of::<Totals>())
             + kmalloc_bytes(size_of::<[u64; BUCKETS]>())
             + tables * per_table
+            + ipis * per_ipi
+            + self
+                .retired_ipi
+                .as_ref()
+                .map_or(0, |_| kmalloc_bytes(size_of::<IpiSums>()))
             + retired_keyed * vmalloc_bytes(size_of::<KeyedSums>());
         Memory {
             total: total as u64,

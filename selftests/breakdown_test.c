@@ -8,7 +8,7 @@
  * - sysregs: N reads of ID_AA64PFR0_EL1 (trapped by HCR_EL2.TID3) and M
  *   writes of OSLAR_EL1 (MDCR_EL2.TDOSA);
  * - hypercalls: N PSCI_VERSION and M SMCCC_ARCH_FEATURES calls by HVC;
- * - wfx: N WFIs, each woken by the virtual timer, and WFEs made while
+ * - wfx: N WFIs, each woken by an SPI, and WFEs made while
  *   another thread shares the vCPU's CPU (KVM traps WFE only then): both
  *   as many as KVM's wfi_exit_stat and wfe_exit_stat say. QEMU's TCG
  *   never traps WFE, so in the test bed the WFE point is skipped;
@@ -30,7 +30,6 @@
 
 #include "kvm_util.h"
 #include "processor.h"
-#include "arch_timer.h"
 #include "ucall_common.h"
 #include "ket_gic.h"
 #include "ket_module.h"
@@ -48,7 +47,6 @@ enum op { OP_SYSREGS, OP_HYPERCALLS, OP_WFI, OP_WFE };
 
 /* Shared with the guest (sync_global_to_guest). */
 static enum op guest_op;
-static uint64_t timer_delta;	/* counter ticks until the timer fires */
 
 static void guest_sysregs(void)
 {
@@ -71,23 +69,14 @@ static void guest_hypercalls(void)
 		smccc_hvc(SMCCC_ARCH_FEATURES, SMCCC_VERSION, 0, 0, 0, 0, 0, 0, &res);
 }
 
-/* WFIs with interrupts masked: the timer's interrupt, pending and
- * enabled in the GIC, ends each; the timer is then switched off and the
- * interrupt acknowledged, or the next WFI would not wait (and not trap). */
+/* WFIs, each woken by an SPI the host injects once KVM counted its exit
+ * (ket_wake_each_wfi()): every one traps. */
 static void guest_wfis(void)
 {
-	uint32_t iar;
 	int i;
 
-	for (i = 0; i < N; i++) {
-		timer_set_cval(VIRTUAL, timer_get_cntct(VIRTUAL) + READ_ONCE(timer_delta));
-		timer_set_ctl(VIRTUAL, CTL_ENABLE);
-		wfi();
-		timer_set_ctl(VIRTUAL, CTL_IMASK);
-		iar = ket_gic_ack();
-		if (KET_INTID(iar) != 1023)
-			ket_gic_eoi(iar);
-	}
+	for (i = 0; i < N; i++)
+		ket_guest_wfi_spi();
 }
 
 /* The first WFE of each pair consumes the event SEVL sets; the second
@@ -106,7 +95,8 @@ static void guest_code(void)
 
 	if (op == OP_WFI) {
 		ket_gic_init(1);
-		ket_gic_irq_enable(KET_VTIMER_INTID);
+		ket_gic_irq_set_edge(KET_SPI_INTID);
+		ket_gic_irq_enable(KET_SPI_INTID);
 	}
 	GUEST_SYNC(0);
 	switch (op) {
@@ -137,12 +127,8 @@ static struct kvm_vm *vm_for(enum op op, struct kvm_vcpu **vcpu)
 {
 	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_code);
 
-	if (op == OP_WFI) {
+	if (op == OP_WFI)
 		ket_vgic_setup(vm, 1);
-		/* 200 us: enough to be back in the guest and in the WFI. */
-		timer_delta = ket_counter_hz() / 5000;
-		sync_global_to_guest(vm, timer_delta);
-	}
 	guest_op = op;
 	sync_global_to_guest(vm, guest_op);
 	return vm;
@@ -154,6 +140,7 @@ struct phase {
 	struct ket_breakdown before, after;
 	struct ket_table t0, t1;
 	uint64_t wfi, wfe;	/* KVM's wfi_exit_stat, wfe_exit_stat changes */
+	uint64_t spurious;	/* WFIs that woke without their SPI */
 };
 
 static uint64_t delta(const struct phase *p, const char *type, const char *key,
@@ -239,7 +226,12 @@ static void run_phase(enum op op, const char *name, struct phase *p)
 	wfe0 = ket_vcpu_stat(vcpu, "wfe_exit_stat");
 	if (op == OP_WFE)
 		spinner = share_cpu(&stop, &affinity);
-	ket_run_to_sync(vcpu, 1);
+	if (op == OP_WFI)
+		ket_wake_each_wfi(vm, vcpu, N);
+	else
+		ket_run_to_sync(vcpu, 1);
+	sync_global_from_guest(vm, ket_spurious_wakes);
+	p->spurious = ket_spurious_wakes;
 	if (op == OP_WFE) {
 		__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 		pthread_join(spinner, NULL);
@@ -293,9 +285,9 @@ static void test_wfx(void)
 
 	run_phase(OP_WFI, "wfx", &p);
 	wfi = delta(&p, "WFX", "WFI", NULL);
-	ksft_test_result(wfi == p.wfi && wfi >= N && delta(&p, "WFX", "WFE", NULL) == p.wfe,
-			 "wfx: %d timer-woken WFIs give a WFI row of %lu; KVM counted %lu WFI and %lu WFE exits\n",
-			 N, wfi, p.wfi, p.wfe);
+	ksft_test_result(wfi == N + p.spurious && wfi == p.wfi && delta(&p, "WFX", "WFE", NULL) == p.wfe,
+			 "wfx: %d WFIs, each woken by an SPI, give a WFI row of %lu (%lu woke without it and were made again); KVM counted %lu WFI and %lu WFE exits\n",
+			 N, wfi, p.spurious, p.wfi, p.wfe);
 	run_phase(OP_WFE, "wfx", &p);
 	wfe = delta(&p, "WFX", "WFE", NULL);
 	if (wfe == 0 && p.wfe == 0 && delta(&p, "WFX", "WFI", NULL) == p.wfi)
@@ -400,7 +392,7 @@ int main(int argc, char *argv[])
 		control(cmd);
 	}
 	ket_control_text("breakdowns", state, sizeof(state));
-	ksft_test_result(!strcmp(state, "sysregs on hypercalls on wfx on"),
+	ksft_test_result(!strcmp(state, "sysregs on hypercalls on wfx on ipi off"),
 			 "control: breakdowns: %s\n", state);
 	test_sysregs();
 	test_hypercalls();
@@ -410,6 +402,7 @@ int main(int argc, char *argv[])
 	control("breakdown hypercalls off");
 	control("breakdown wfx off");
 	ket_control_text("breakdowns", state, sizeof(state));
-	TEST_ASSERT(!strcmp(state, "sysregs off hypercalls off wfx off"), "breakdowns: %s", state);
+	TEST_ASSERT(!strcmp(state, "sysregs off hypercalls off wfx off ipi off"), "breakdowns: %s",
+		    state);
 	ksft_finished();
 }

@@ -47,9 +47,6 @@ enum op {
 static enum op guest_op;
 static uint64_t guest_n;
 static uint64_t timer_delta;	/* counter ticks until the timer fires */
-/* WFIs that completed with no interrupt pending: the architecture allows
- * it, and KVM does it when the vCPU thread takes a signal while blocked. */
-static uint64_t spurious_wakes;
 
 struct exit_case {
 	const char *what;	/* what the guest does, for the TAP lines */
@@ -90,7 +87,6 @@ static uint64_t region_page(uint64_t i)
 static void guest_do(enum op op, uint64_t i)
 {
 	struct arm_smccc_res res;
-	uint32_t iar;
 
 	switch (op) {
 	case OP_HVC64:
@@ -103,17 +99,7 @@ static void guest_do(enum op op, uint64_t i)
 		(void)read_sysreg(id_aa64pfr0_el1);
 		break;
 	case OP_WFI:
-		/* Interrupts masked: the SPI ends the WFI, then is consumed. A
-		 * WFI that ends without it is counted, and made again. */
-		for (;;) {
-			wfi();
-			iar = ket_gic_ack();
-			if (KET_INTID(iar) == KET_SPI_INTID)
-				break;
-			GUEST_ASSERT_EQ(KET_INTID(iar), 1023);
-			WRITE_ONCE(spurious_wakes, spurious_wakes + 1);
-		}
-		ket_gic_eoi(iar);
+		ket_guest_wfi_spi();
 		break;
 	case OP_DIST_READ:
 		(void)ket_gic_dist_read();
@@ -167,35 +153,6 @@ static void guest_code(void)
 		guest_do(op, i);
 	GUEST_SYNC(1);
 	GUEST_DONE();
-}
-
-/* OP_WFI: the vCPU runs to its second sync in this thread. */
-static void *run_phase(void *vcpu)
-{
-	ket_run_to_sync(vcpu, 1);
-	return NULL;
-}
-
-/* Wakes each WFI once KVM has counted its exit, so that every WFI traps
- * (a WFI with an interrupt already pending would not). A WFI that ended
- * without its SPI is made again and counted twice by KVM: the guest
- * counts it first, so that the i-th SPI goes to the i-th WFI the guest
- * waits for and never to one already woken. */
-static void wake_each_wfi(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t n)
-{
-	volatile uint64_t *spurious = addr_gva2hva(vm, (vm_vaddr_t)&spurious_wakes);
-	int fd = ket_vcpu_stats_fd(vcpu);
-	uint64_t base = ket_stat_read(fd, "wfi_exit_stat"), i;
-	pthread_t thread;
-
-	pthread_create(&thread, NULL, run_phase, vcpu);
-	for (i = 1; i <= n; i++) {
-		while (ket_stat_read(fd, "wfi_exit_stat") - *spurious < base + i)
-			usleep(100);
-		ket_inject_spi_edge(vm, KET_SPI_INTID);
-	}
-	pthread_join(thread, NULL);
-	close(fd);
 }
 
 static void prepare_region(struct kvm_vm *vm)
@@ -304,7 +261,7 @@ static void run_case(const struct exit_case *c)
 	ket_vcpu_table(vm, 0, &before);
 	kvm_before = ket_vcpu_stat(vcpus[0], "exits");
 	if (c->op == OP_WFI)
-		wake_each_wfi(vm, vcpus[0], c->n);
+		ket_wake_each_wfi(vm, vcpus[0], c->n);
 	else
 		ket_run_to_sync(vcpus[0], 1);
 	ket_vcpu_table(vm, 0, &after);
@@ -322,11 +279,11 @@ static void run_case(const struct exit_case *c)
 				 row, c->n, c->what, row_delta, want);
 	} else {
 		want = c->n + (c->op == OP_MMIO_USER);	/* the first sync completes too */
-		sync_global_from_guest(vm, spurious_wakes);
-		want += spurious_wakes;	/* each such WFI was made again */
+		sync_global_from_guest(vm, ket_spurious_wakes);
+		want += ket_spurious_wakes;	/* each such WFI was made again */
 		ksft_test_result(row_delta == want, "%s: %lu %s made %lu %s exits (want %lu%s)\n",
 				 row, c->n, c->what, row_delta, row, want,
-				 spurious_wakes ? ", with WFIs that woke without their SPI" : "");
+				 ket_spurious_wakes ? ", with WFIs that woke without their SPI" : "");
 	}
 	ksft_test_result(ket_exits(&after) - ket_exits(&before) == kvm_after - kvm_before,
 			 "%s: exits in the phase: %lu, KVM counted %lu\n", row,

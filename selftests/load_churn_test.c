@@ -156,7 +156,8 @@ static void file_op(struct tally *t, const char *path, const char *name, const c
 {
 	const char *end = !strcmp(name, "control") ? "\ndropped_unpaired: " :
 			  !strcmp(name, "histogram") ? "\npercentiles UNKNOWN " :
-			  ket_is_breakdown(name) ? "\nOTHER " : "\nUNKNOWN ";
+			  ket_is_breakdown(name) ? "\nOTHER " :
+			  !strcmp(name, "ipi") ? "\nSGI_TO_IN_HOST " : "\nUNKNOWN ";
 	ssize_t n = 0, len = 0;
 	int fd, err;
 

@@ -135,6 +135,12 @@ static void read_file(struct reader *r, const char *path, const char *name,
 	} else if (ket_is_breakdown(name)) {
 		/* The parser fails the test on a file out of layout. */
 		err = -ket_read_breakdown(path, r->breakdown);
+	} else if (!strcmp(name, "ipi")) {
+		text = ket_slurp(path, NULL);
+		err = text ? 0 : errno;
+		if (text && !strstr(text, "\nSGI_TO_IN_HOST "))
+			garbage(r, path, "", "no SGI_TO_IN_HOST row");
+		free(text);
 	} else if (!strcmp(name, "control")) {
 		text = ket_slurp(path, NULL);
 		err = text ? 0 : errno;

@@ -37,9 +37,10 @@ scale_args() { # test quick|full
 	esac
 }
 
-# What the module holds with no VM, its pool aside: after all the churn,
-# no more than right after loading but for the bookkeeping vectors'
-# grown capacity (less than one vCPU's state), or something was not freed.
+# What the module holds with no VM, its pool aside: after all the churn
+# and a reset, no more than right after loading but for the bookkeeping
+# vectors' grown capacity (less than one vCPU's state), or something was
+# not freed.
 CONTROL=/sys/kernel/debug/kvm_exit_timing/control
 control_value() { awk -v key="$1:" '$1 == key { print $2 }' $CONTROL; }
 module_memory() {
@@ -48,6 +49,8 @@ module_memory() {
 }
 memory_baseline() {
 	local now per
+	# The destroyed VMs' totals of the breakdowns are held until a reset.
+	echo reset >$CONTROL
 	now=$(module_memory)
 	per=$(control_value memory_per_vcpu)
 	say "# module memory with no VM, pool aside: $now bytes (after load: $MEMORY_BASELINE)"

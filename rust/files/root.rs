@@ -3,12 +3,13 @@
 //! The files at the root: `summary`, on the tree, and `control`, on the
 //! profiler.
 
-use super::{breakdown, done, keyed_sums, scratch};
+use super::{add_ipi_kinds, breakdown, done, ipi_state, ipi_sums, keyed_sums, scratch};
 use crate::profiler::clock as clocks;
 use crate::profiler::{breakdowns_on, with_links, Profiler, Tree};
 use crate::pure::breakdown_file::write_breakdown;
 use crate::pure::command::{parse_command, Command};
 use crate::pure::exit_type::ExitType;
+use crate::pure::ipi_file::write_ipi;
 use crate::pure::row::RowStats;
 use crate::pure::table::{self, Header, RowSummary, Scope};
 use crate::pure::totals::add_buckets;
@@ -22,7 +23,7 @@ pub(crate) const SUMMARY: FileSpec<Tree> = FileSpec {
 };
 
 /// The root's files on the tree: the global summary and breakdowns.
-pub(crate) const TREE_FILES: [FileSpec<Tree>; 4] = [
+pub(crate) const TREE_FILES: [FileSpec<Tree>; 5] = [
     SUMMARY,
     FileSpec {
         name: c_str!("sysregs"),
@@ -35,6 +36,10 @@ pub(crate) const TREE_FILES: [FileSpec<Tree>; 4] = [
     FileSpec {
         name: c_str!("wfx"),
         ops: &ReadOnly::<BreakdownFile<2>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("ipi"),
+        ops: &ReadOnly::<Ipi>::OPS,
     },
 ];
 
@@ -153,5 +158,38 @@ impl<const B: usize> Show for BreakdownFile<B> {
         drop(reg);
         let on = breakdowns_on() & b.bit() != 0;
         done(write_breakdown(out, &header, b, on, &sums))
+    }
+}
+
+/// Every VM's SGI latencies by kind, destroyed VMs' included (the matrix
+/// is in each VM's file).
+pub(crate) struct Ipi;
+
+impl Show for Ipi {
+    type Data = Tree;
+
+    fn show(tree: &Tree, out: &mut SeqFile<'_>) -> Result {
+        let mut sums = ipi_sums()?;
+        let mut s = scratch()?;
+        let reg = tree.registry();
+        let mut vcpus = 0;
+        reg.for_each_in_use(|e| {
+            add_ipi_kinds(e, &mut sums, &mut s.buckets);
+            vcpus += 1;
+        });
+        reg.add_retired_ipi(&mut sums);
+        let header = Header {
+            kind: "ipi",
+            scope: Scope::All {
+                live_vms: reg.live_vms(),
+                destroyed_vms: reg.destroyed_vms(),
+                vcpus,
+            },
+            clock: clocks::in_use(),
+            interval: clock::now().saturating_sub(reg.reset_at()),
+        };
+        drop(reg);
+        let (on, why_not) = ipi_state();
+        done(write_ipi(out, &header, on, why_not, &sums, None))
     }
 }

@@ -2,12 +2,13 @@
 
 //! A vCPU's files: `stats` and `histogram`, on its entry.
 
-use super::{breakdown, done, keyed_sums, scratch};
+use super::{add_ipi_kinds, breakdown, done, ipi_cells, ipi_state, ipi_sums, keyed_sums, scratch};
 use crate::entries::VcpuEntry;
 use crate::profiler::clock as clocks;
 use crate::profiler::{breakdowns_on, with_links};
 use crate::pure::breakdown_file::write_breakdown;
 use crate::pure::exit_type::ExitType;
+use crate::pure::ipi_file::write_ipi;
 use crate::pure::table::{self, Header, RowSummary, Scope};
 use crate::sys::clock;
 use crate::sys::debugfs::{FileSpec, ReadOnly, SeqFile, Show};
@@ -15,7 +16,7 @@ use crate::sys::kvm::VmName;
 use kernel::{c_str, prelude::*};
 
 /// The files of a vCPU's directory.
-pub(crate) const FILES: [FileSpec<VcpuEntry>; 5] = [
+pub(crate) const FILES: [FileSpec<VcpuEntry>; 6] = [
     FileSpec {
         name: c_str!("stats"),
         ops: &ReadOnly::<Stats>::OPS,
@@ -35,6 +36,10 @@ pub(crate) const FILES: [FileSpec<VcpuEntry>; 5] = [
     FileSpec {
         name: c_str!("wfx"),
         ops: &ReadOnly::<BreakdownFile<2>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("ipi"),
+        ops: &ReadOnly::<Ipi>::OPS,
     },
 ];
 
@@ -114,6 +119,30 @@ impl<const B: usize> Show for BreakdownFile<B> {
             b,
             on,
             &sums,
+        ))
+    }
+}
+
+/// The SGIs this vCPU received: latency by kind and by sender.
+pub(crate) struct Ipi;
+
+impl Show for Ipi {
+    type Data = VcpuEntry;
+
+    fn show(e: &VcpuEntry, out: &mut SeqFile<'_>) -> Result {
+        let vm = e.vm_name().unwrap_or_default();
+        let mut sums = ipi_sums()?;
+        let mut s = scratch()?;
+        add_ipi_kinds(e, &mut sums, &mut s.buckets);
+        let (on, why_not) = ipi_state();
+        let mut matrix = |f: &mut dyn FnMut(&_) -> core::fmt::Result| ipi_cells(e, &mut s.more, f);
+        done(write_ipi(
+            out,
+            &header("ipi", e, &vm),
+            on,
+            why_not,
+            &sums,
+            Some(&mut matrix),
         ))
     }
 }

@@ -2,7 +2,7 @@
 
 //! A VM's files: `summary` and `reset`, on its entry.
 
-use super::{breakdown, done, keyed_sums, scratch};
+use super::{add_ipi_kinds, breakdown, done, ipi_cells, ipi_state, ipi_sums, keyed_sums, scratch};
 use crate::entries::{VcpuNode, VmEntry};
 use crate::profiler::clock as clocks;
 use crate::profiler::{breakdowns_on, with_links};
@@ -10,6 +10,7 @@ use crate::pure::breakdown_file::write_breakdown;
 use crate::pure::command::parse_vm_reset;
 use crate::pure::el2::El2Counts;
 use crate::pure::exit_type::ExitType;
+use crate::pure::ipi_file::write_ipi;
 use crate::pure::table::{self, Header, RowSummary, Scope};
 use crate::pure::totals::sum_row;
 use crate::sys::clock;
@@ -17,7 +18,7 @@ use crate::sys::debugfs::{FileSpec, ReadOnly, SeqFile, Show, Store, WriteOnly};
 use kernel::{c_str, prelude::*};
 
 /// The files of a VM's directory.
-pub(crate) const FILES: [FileSpec<VmEntry>; 5] = [
+pub(crate) const FILES: [FileSpec<VmEntry>; 6] = [
     FileSpec {
         name: c_str!("summary"),
         ops: &ReadOnly::<Summary>::OPS,
@@ -37,6 +38,10 @@ pub(crate) const FILES: [FileSpec<VmEntry>; 5] = [
     FileSpec {
         name: c_str!("wfx"),
         ops: &ReadOnly::<BreakdownFile<2>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("ipi"),
+        ops: &ReadOnly::<Ipi>::OPS,
     },
 ];
 
@@ -130,5 +135,47 @@ impl<const B: usize> Show for BreakdownFile<B> {
         };
         let on = breakdowns_on() & b.bit() != 0;
         done(write_breakdown(out, &header, b, on, &sums))
+    }
+}
+
+/// The SGIs between the VM's vCPUs: latency by kind, and the sender x
+/// receiver matrix.
+pub(crate) struct Ipi;
+
+impl Show for Ipi {
+    type Data = VmEntry;
+
+    fn show(vm: &VmEntry, out: &mut SeqFile<'_>) -> Result {
+        let mut sums = ipi_sums()?;
+        let mut s = scratch()?;
+        let (on, why_not) = ipi_state();
+        // Under the VM's lock, as the summary: its vCPUs stay placed.
+        vm.with_vcpus(|vcpus| {
+            for v in vcpus {
+                add_ipi_kinds(v.get(), &mut sums, &mut s.buckets);
+            }
+            let header = Header {
+                kind: "ipi",
+                scope: Scope::Vm {
+                    vm: vm.name.as_str(),
+                    vcpus: vcpus.len() as u64,
+                },
+                clock: clocks::in_use(),
+                interval: clock::now().saturating_sub(vm.reset_at()),
+            };
+            let mut matrix = |f: &mut dyn FnMut(&_) -> core::fmt::Result| {
+                vcpus
+                    .iter()
+                    .try_for_each(|v| ipi_cells(v.get(), &mut s.more, &mut *f))
+            };
+            done(write_ipi(
+                out,
+                &header,
+                on,
+                why_not,
+                &sums,
+                Some(&mut matrix),
+            ))
+        })
     }
 }

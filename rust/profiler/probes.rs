@@ -17,8 +17,9 @@
 use super::pool::Pool;
 use super::tree::Tree;
 use crate::entries::VcpuEntry;
-use crate::pure::breakdown::{self, Tables};
+use crate::pure::breakdown::{self, Tables, IPI_BIT};
 use crate::pure::classify::seen;
+use crate::pure::ipi::sender_slot;
 use crate::pure::recorder::Wall;
 use crate::sys::clock::{self, TimingClock};
 use crate::sys::kvm::{RunningVcpu, Vcpu};
@@ -49,6 +50,22 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// The receiver's run entered at `entry` just ended: the SGIs posted
+    /// to it that its list registers held are delivered. IPI latency is
+    /// measured on the generic counter only (`entry` is on it then).
+    #[inline(always)]
+    fn deliver_ipis(&self, e: &VcpuEntry, vcpu: &RunningVcpu, entry: u64) {
+        if self.breakdowns() & IPI_BIT == 0 {
+            return;
+        }
+        if let Some(t) = e.ipi().filter(|t| t.inbox.any()) {
+            e.recorder
+                .on_ipis_delivered(t, entry, |intid, s| vcpu.lrs_hold_sgi(intid, s));
+        }
+    }
+}
+
 impl<C: TimingClock> GuestExit<C> for Pool {
     #[inline(always)]
     fn guest_exit(&self, vcpu: &RunningVcpu, exit_code: i32, entry: u64) {
@@ -57,6 +74,9 @@ impl<C: TimingClock> GuestExit<C> for Pool {
             let esr = vcpu.esr();
             let tables = self.tables::<C>(e);
             let key = |class| breakdown::key_of(class, esr, || vcpu.x0());
+            if C::KEYED && !C::PER_CPU {
+                self.deliver_ipis(e, vcpu, entry);
+            }
             if C::PER_CPU {
                 e.recorder.on_exit_per_cpu_keyed(
                     entry,
@@ -141,13 +161,38 @@ impl MemAbort for Pool {
     }
 }
 
-impl Sgi for Pool {
-    fn sgi(&self, vcpu: &Vcpu, _target: &Vcpu, _intid: u32) {
+impl<C: TimingClock> Sgi<C> for Pool {
+    fn sgi(&self, vcpu: &Vcpu, target: &Vcpu, intid: u32) {
         // A GICD_SGIR write can also come from user space (device
         // attributes): only the sender's own thread may touch its recorder.
-        if let Some(e) = vcpu.as_running().and_then(|v| VcpuEntry::of(v)) {
-            e.recorder.on_seen(seen::SGI);
+        let Some(e) = vcpu.as_running().and_then(|v| VcpuEntry::of(v)) else {
+            return;
+        };
+        e.recorder.on_seen(seen::SGI);
+        if C::KEYED && !C::PER_CPU && self.breakdowns() & IPI_BIT != 0 {
+            self.post_ipi::<C>(e, vcpu, target, intid);
         }
+    }
+}
+
+impl Pool {
+    /// Posts the SGI `intid` that `vcpu` (entry `e`) is sending to
+    /// `target`, before KVM makes it pending.
+    #[cold]
+    fn post_ipi<C: TimingClock>(&self, e: &VcpuEntry, vcpu: &Vcpu, target: &Vcpu, intid: u32) {
+        let (Some(sent), Some(t)) = (
+            e.recorder.pending_exit_start(),
+            VcpuEntry::of(target).and_then(VcpuEntry::ipi),
+        ) else {
+            return;
+        };
+        t.inbox.post(
+            sender_slot(vcpu.id()),
+            sent,
+            C::now(),
+            intid,
+            target.ipi_kind(),
+        );
     }
 }
 
@@ -174,7 +219,7 @@ pub(crate) fn timing<C: TimingClock>(tree: &Tree) -> [Probe<'_>; TIMING] {
     [
         tp::mmio::<(), _>(pool),
         tp::mem_abort::<(), _>(pool),
-        tp::sgi::<(), _>(pool),
+        tp::sgi::<C, _>(pool),
         tp::sched_in::<C, _>(pool),
         tp::sched_out::<C, _>(pool),
         tp::run_return::<C, _>(pool),

@@ -15,7 +15,6 @@
 
 use super::pool::{Pool, POOL_BASE};
 use crate::entries::{Status, VcpuEntry, VmEntry};
-use crate::pure::breakdown::Breakdown;
 use crate::pure::table::Memory;
 use crate::pure::text_buf::TextBuf;
 use crate::registry::{Registry, VmSlot};
@@ -76,8 +75,8 @@ impl WorkItem for Tree {
 
 /// The files each VM and vCPU gets.
 pub(crate) struct TreeFiles {
-    pub(crate) vm: [FileSpec<VmEntry>; 5],
-    pub(crate) vcpu: [FileSpec<VcpuEntry>; 5],
+    pub(crate) vm: [FileSpec<VmEntry>; 6],
+    pub(crate) vcpu: [FileSpec<VcpuEntry>; 6],
 }
 
 /// The counters of the control file that the tree keeps.
@@ -274,12 +273,7 @@ impl Tree {
                 self.alloc_failures.fetch_add(1, Ordering::Relaxed);
                 return;
             };
-            let on = self.pool.breakdowns();
-            let tables = Breakdown::ALL
-                .into_iter()
-                .filter(|b| on & b.bit() != 0)
-                .try_for_each(|b| e.add_table(b));
-            if tables.is_err() {
+            if e.add_breakdowns(self.pool.breakdowns()).is_err() {
                 self.alloc_failures.fetch_add(1, Ordering::Relaxed);
                 return;
             }
@@ -307,13 +301,11 @@ impl Tree {
     pub(crate) fn set_breakdowns(&self, on: u8) -> Result {
         let reg = self.registry.lock();
         let mut made = Ok(());
-        for b in Breakdown::ALL.into_iter().filter(|b| on & b.bit() != 0) {
-            reg.for_each_entry(|e| {
-                if made.is_ok() {
-                    made = e.add_table(b);
-                }
-            });
-        }
+        reg.for_each_entry(|e| {
+            if made.is_ok() {
+                made = e.add_breakdowns(on);
+            }
+        });
         if made.is_err() {
             self.alloc_failures.fetch_add(1, Ordering::Relaxed);
             return made;

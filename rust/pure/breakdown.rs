@@ -44,10 +44,6 @@ impl Breakdown {
         }
     }
 
-    pub(crate) fn from_name(name: &[u8]) -> Option<Breakdown> {
-        Self::ALL.into_iter().find(|b| b.name().as_bytes() == name)
-    }
-
     /// The breakdown that splits row `t`, if any.
     #[inline(always)]
     pub(crate) const fn of(t: ExitType) -> Option<Breakdown> {
@@ -63,6 +59,26 @@ impl Breakdown {
     pub(crate) const fn bit(self) -> u8 {
         1 << self as u8
     }
+}
+
+/// Virtual IPI latency's bit in a set of breakdowns: switched on and off
+/// like them (`breakdown ipi on`), though it keys no exit (see `ipi.rs`).
+pub(crate) const IPI_BIT: u8 = 1 << Breakdown::COUNT;
+
+/// Every name `breakdown NAME on|off` takes, with its bit.
+pub(crate) const SWITCHES: [(&str, u8); Breakdown::COUNT + 1] = [
+    (Breakdown::Sysregs.name(), Breakdown::Sysregs.bit()),
+    (Breakdown::Hypercalls.name(), Breakdown::Hypercalls.bit()),
+    (Breakdown::Wfx.name(), Breakdown::Wfx.bit()),
+    ("ipi", IPI_BIT),
+];
+
+/// The bit of the breakdown named `name`.
+pub(crate) fn switch_bit(name: &[u8]) -> Option<u8> {
+    SWITCHES
+        .iter()
+        .find(|(n, _)| n.as_bytes() == name)
+        .map(|&(_, bit)| bit)
 }
 
 /// The syndrome bits that name a trapped register access, by trap class

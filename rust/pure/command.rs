@@ -6,7 +6,7 @@
 //! newline (as `echo` sends it). Anything else is rejected and changes
 //! nothing.
 
-use super::breakdown::Breakdown;
+use super::breakdown::switch_bit;
 
 /// Longest write accepted, newline included.
 pub(crate) const MAX_WRITE: usize = 32;
@@ -22,8 +22,9 @@ pub(crate) enum Command {
     Disable,
     /// Time with this clock from now on, after a reset.
     Clock(ClockKind),
-    /// Switch a breakdown on (`true`) or off.
-    Breakdown(Breakdown, bool),
+    /// Switch a breakdown (its bit, see `breakdown::SWITCHES`) on
+    /// (`true`) or off.
+    Breakdown(u8, bool),
 }
 
 /// The clocks exits can be timed with.
@@ -66,7 +67,7 @@ pub(crate) fn parse_command(input: &[u8]) -> Option<Command> {
                 Some(name) => (name, true),
                 None => (rest.strip_suffix(b" off")?, false),
             };
-            Breakdown::from_name(name).map(|b| Command::Breakdown(b, on))
+            switch_bit(name).map(|bit| Command::Breakdown(bit, on))
         }
     }
 }

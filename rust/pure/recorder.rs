@@ -31,13 +31,18 @@
 //! and readers treat rows of an older epoch as empty, so no reader or
 //! resetter ever writes what the writer owns.
 
-use super::breakdown::{KeyTable, SlotKey, Tables};
+mod ipi;
+mod reader;
+#[cfg(test)]
+mod shorthand;
+
+use super::breakdown::Tables;
 use super::classify::{classify, refine};
 use super::exit_type::ExitType;
-use super::histogram::{bucket_of, Histogram, BUCKETS};
+use super::histogram::{bucket_of, Histogram};
 use super::rate::Rate;
-use super::row::{Row, RowStats};
-use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
+use super::row::Row;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// Where the vCPU stands between two events: bit 0 of the state word.
 ///
@@ -160,7 +165,7 @@ fn store_store_barrier() {
         core::arch::asm!("dmb ishst", options(nostack, preserves_flags));
     }
     #[cfg(not(target_arch = "aarch64"))]
-    fence(Ordering::Release);
+    core::sync::atomic::fence(Ordering::Release);
 }
 
 #[inline(always)]
@@ -200,15 +205,6 @@ pub(crate) struct VcpuRecorder {
 impl VcpuRecorder {
     // ---- Writer side: one caller at a time (see the module doc).
 
-    /// The guest, entered at `entered`, left at `now` with `exit_code` and
-    /// syndrome `esr`: the exit pending before that entry ends there, and
-    /// this one begins.
-    #[cfg(test)]
-    #[inline(always)]
-    pub(crate) fn on_exit(&self, entered: u64, now: u64, exit_code: u32, esr: u64) {
-        self.on_exit_keyed(entered, now, exit_code, esr, |_| 0, Tables::NONE);
-    }
-
     /// [`Self::on_exit`] with the breakdown `tables` that are on; `key`
     /// gives the exit's key from its first class, if a table is on (see
     /// `breakdown.rs`).
@@ -226,21 +222,6 @@ impl VcpuRecorder {
             now,
             rate: Rate::ONE,
         })
-    }
-
-    /// [`Self::on_exit`] on a per-CPU clock: `entered` and `now` on this
-    /// CPU; `wall` is called only for an exit that user space handled.
-    #[cfg(test)]
-    #[inline(always)]
-    pub(crate) fn on_exit_per_cpu(
-        &self,
-        entered: u64,
-        now: u64,
-        exit_code: u32,
-        esr: u64,
-        wall: impl FnOnce() -> Wall,
-    ) {
-        self.on_exit_per_cpu_keyed(entered, now, exit_code, esr, |_| 0, Tables::NONE, wall)
     }
 
     /// [`Self::on_exit_per_cpu`] with breakdown `tables` and the exit's
@@ -369,15 +350,6 @@ impl VcpuRecorder {
         }
     }
 
-    /// [`Self::on_run_return`] on a per-CPU clock: `now` on this CPU,
-    /// `wall` the counter. A forwarded exit keeps its time so far, and
-    /// goes on on the counter until the thread enters the guest again.
-    #[cfg(test)]
-    #[inline(always)]
-    pub(crate) fn on_run_return_per_cpu(&self, now: u64, wall: Wall, ret: i32) {
-        self.on_run_return_per_cpu_keyed(now, wall, ret, Tables::NONE)
-    }
-
     /// [`Self::on_run_return_per_cpu`] with breakdown `tables`.
     #[inline(always)]
     pub(crate) fn on_run_return_per_cpu_keyed(
@@ -402,13 +374,6 @@ impl VcpuRecorder {
         } else {
             self.on_run_return_keyed(now, ret, tables);
         }
-    }
-
-    /// KVM_RUN returns `ret` to user space at `now`.
-    #[cfg(test)]
-    #[inline(always)]
-    pub(crate) fn on_run_return(&self, now: u64, ret: i32) {
-        self.on_run_return_keyed(now, ret, Tables::NONE)
     }
 
     /// [`Self::on_run_return`] with breakdown `tables`.
@@ -558,77 +523,5 @@ impl VcpuRecorder {
         self.reset_at.store(now, Ordering::Relaxed);
         self.epochs
             .fetch_add(1 << epoch::REQUESTED_SHIFT, Ordering::Release);
-    }
-
-    // ---- Reader side: any thread, any time.
-
-    /// Clock value of the latest reset, or of the start of timing.
-    pub(crate) fn reset_at(&self) -> u64 {
-        self.reset_at.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn anomalies(&self) -> Anomalies {
-        Anomalies {
-            unpaired: self.unpaired.load(Ordering::Relaxed) as u64,
-        }
-    }
-
-    /// A consistent copy of `row`'s statistics; its bucket counts are
-    /// written to `buckets`.
-    pub(crate) fn read_row(&self, row: ExitType, buckets: &mut [u64; BUCKETS]) -> RowStats {
-        self.read_consistent(buckets, |b| {
-            self.hists[row as usize].add_to(b);
-            let count = b.iter().fold(0u64, |a, &c| a.saturating_add(c));
-            self.rows[row as usize].read(count)
-        })
-    }
-
-    /// A consistent copy of slot `i` of `table`, one of this vCPU's
-    /// breakdown tables: its key, statistics and bucket counts.
-    pub(crate) fn read_slot(
-        &self,
-        table: &KeyTable,
-        i: usize,
-        buckets: &mut [u64; BUCKETS],
-    ) -> (SlotKey, RowStats) {
-        let mut key = SlotKey::FREE;
-        let stats = self.read_consistent(buckets, |b| {
-            let (k, stats) = table.read_slot(i, self.applied_epoch(), b);
-            key = k;
-            stats
-        });
-        if stats.count == 0 {
-            key = SlotKey::FREE;
-        }
-        (key, stats)
-    }
-
-    /// What `read` copies of the rows into `buckets` (zeroed first),
-    /// retried until no writer ran meanwhile; empty if a reset is pending.
-    fn read_consistent(
-        &self,
-        buckets: &mut [u64; BUCKETS],
-        mut read: impl FnMut(&mut [u64; BUCKETS]) -> RowStats,
-    ) -> RowStats {
-        loop {
-            let before = self.seq.load(Ordering::Acquire);
-            if before & 1 != 0 {
-                core::hint::spin_loop();
-                continue;
-            }
-            let epochs = self.epochs.load(Ordering::Acquire);
-            buckets.fill(0);
-            let stats = read(buckets);
-            fence(Ordering::Acquire);
-            if self.seq.load(Ordering::Relaxed) != before {
-                continue;
-            }
-            if epoch::pending(epochs) {
-                // Reset requested, not yet applied by the writer: empty.
-                buckets.fill(0);
-                return RowStats::default();
-            }
-            return stats;
-        }
     }
 }

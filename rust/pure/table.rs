@@ -7,7 +7,7 @@
 //! column names and one line per exit type, in `ExitType::ALL` order,
 //! empty rows included, with columns separated by spaces.
 
-use super::breakdown::Breakdown;
+use super::breakdown::SWITCHES;
 use super::el2::El2Counts;
 use super::exit_type::ExitType;
 use super::histogram::{bucket_bounds, percentiles, BUCKETS, P50, P90, P99, P999};
@@ -318,13 +318,9 @@ pub(crate) fn write_control(w: &mut impl Write, s: &Status, clock: &Clock) -> fm
         if s.enabled { "enabled" } else { "disabled" }
     )?;
     write!(w, "breakdowns:")?;
-    for b in Breakdown::ALL {
-        let on = if s.breakdowns & b.bit() != 0 {
-            "on"
-        } else {
-            "off"
-        };
-        write!(w, " {} {on}", b.name())?;
+    for (name, bit) in SWITCHES {
+        let on = if s.breakdowns & bit != 0 { "on" } else { "off" };
+        write!(w, " {name} {on}")?;
     }
     writeln!(w)?;
     write_clock(w, clock, "")?;

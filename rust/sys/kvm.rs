@@ -15,11 +15,12 @@
 
 use super::tracepoint::ProbeArg;
 use crate::pure::el2;
+use crate::pure::ipi::IpiKind;
 use crate::pure::text_buf::TextBuf;
 use core::ffi::c_void;
 use core::fmt::Write;
 use core::ops::Deref;
-use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, Ordering};
 use kernel::{bindings, str::CStr, types::Opaque};
 
 /// A live `struct kvm_vcpu`.
@@ -107,6 +108,27 @@ impl Vcpu {
         })
     }
 
+    /// Where the vCPU is, as an SGI sent to it finds it: in the guest
+    /// (KVM must kick it), blocked (KVM must wake it) or neither.
+    pub(crate) fn ipi_kind(&self) -> IpiKind {
+        let v = self.as_ptr();
+        // SAFETY: `mode` is an `int` of a live vCPU that KVM writes with
+        // WRITE_ONCE/smp_store_mb and reads racily, as this does.
+        let mode = unsafe { AtomicI32::from_ptr(&raw mut (*v).mode) }.load(Ordering::Relaxed);
+        // SAFETY: the waiting task of a live vCPU's rcuwait, set and
+        // cleared by its thread; only compared with NULL here.
+        let waiting = !unsafe { AtomicPtr::from_ptr(&raw mut (*v).wait.task) }
+            .load(Ordering::Relaxed)
+            .is_null();
+        if mode == bindings::IN_GUEST_MODE as i32 {
+            IpiKind::Running
+        } else if waiting {
+            IpiKind::Blocked
+        } else {
+            IpiKind::InHost
+        }
+    }
+
     /// This vCPU as its own thread sees it, if the caller is that thread
     /// with the vCPU loaded (it is this CPU's running vCPU).
     #[inline(always)]
@@ -147,6 +169,39 @@ impl RunningVcpu {
         unsafe { (*self.as_ptr()).arch.ctxt.regs.regs[0] }
     }
 
+    /// Whether the guest run that just ended had SGI `intid` from vCPU
+    /// `sender` in its list registers (the sender only with GICv2, whose
+    /// list registers say it). At the exit hook the saved list registers
+    /// are those of that run: KVM wrote them before the entry and saves
+    /// only their state bits after it.
+    pub(crate) fn lrs_hold_sgi(&self, intid: u32, sender: usize) -> bool {
+        // SAFETY: the vGIC state of this thread's vCPU and of its VM, which
+        // the VM's reference keeps alive; KVM writes it in this thread.
+        let (model, cpu) = unsafe {
+            let v = self.as_ptr();
+            (
+                (*(*v).kvm).arch.vgic.vgic_model,
+                &(*v).arch.vgic_cpu.__bindgen_anon_1,
+            )
+        };
+        if model == bindings::kvm_device_type_KVM_DEV_TYPE_ARM_VGIC_V3 {
+            // SAFETY: the GICv3 member of the union, as the model says.
+            let v3 = unsafe { &cpu.vgic_v3 };
+            let used = (v3.used_lrs as usize).min(v3.vgic_lr.len());
+            v3.vgic_lr[..used]
+                .iter()
+                .any(|&lr| lr & GICV3_LR_VINTID == u64::from(intid))
+        } else {
+            // SAFETY: the GICv2 member of the union, as the model says.
+            let v2 = unsafe { &cpu.vgic_v2 };
+            let used = (v2.used_lrs as usize).min(v2.vgic_lr.len());
+            v2.vgic_lr[..used].iter().any(|&lr| {
+                lr & GICV2_LR_VIRTUALID == intid
+                    && (lr >> GICV2_LR_CPUID_SHIFT & 0x7) as usize == sender
+            })
+        }
+    }
+
     /// Whether the thread, being switched out, was preempted inside
     /// KVM_RUN (still runnable) rather than blocking.
     #[inline(always)]
@@ -176,6 +231,14 @@ impl RunningVcpu {
         }
     }
 }
+
+/// The virtual INTID of a GICv3 list register (ICH_LR_VIRTUAL_ID_MASK).
+const GICV3_LR_VINTID: u64 = (1 << 32) - 1;
+const _: () = assert!(GICV3_LR_VINTID == bindings::ICH_LR_VIRTUAL_ID_MASK as u64);
+/// The virtual ID of a GICv2 list register, and where an SGI's source CPU
+/// is (GICH_LR_VIRTUALID, GICH_LR_PHYSID_CPUID_SHIFT).
+const GICV2_LR_VIRTUALID: u32 = 0x3ff;
+const GICV2_LR_CPUID_SHIFT: u32 = 10;
 
 /// The name of a VM KVM gave no debugfs directory: `vm<n>`.
 pub(crate) fn fallback_name(n: u64) -> VmName {

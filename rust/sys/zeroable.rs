@@ -6,6 +6,8 @@
 
 use crate::pure::breakdown::KeyTable;
 use crate::pure::breakdown_sums::KeyedSums;
+use crate::pure::ipi::IpiTable;
+use crate::pure::ipi_file::IpiSums;
 use crate::pure::totals::Totals;
 use kernel::init::Zeroable;
 
@@ -15,3 +17,7 @@ unsafe impl Zeroable for Totals {}
 unsafe impl Zeroable for KeyedSums {}
 // SAFETY: atomics only: all-zero is an empty table of reset epoch 0.
 unsafe impl Zeroable for KeyTable {}
+// SAFETY: atomics only: all-zero is an empty inbox and table.
+unsafe impl Zeroable for IpiTable {}
+// SAFETY: integers only: all-zero is empty sums.
+unsafe impl Zeroable for IpiSums {}

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <string.h>
+#include <unistd.h>
 
 #include "kvm_util.h"
 #include "processor.h"
 #include "ucall_common.h"
+#include "ket_gic.h"
 #include "ket_run.h"
 #include "ket_vm.h"
 
@@ -128,4 +130,44 @@ void ket_run_hvcs(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t n)
 	ket_hvcs_asked = n;
 	sync_global_to_guest(vm, ket_hvcs_asked);
 	ket_run_to_sync(vcpu, 0);
+}
+
+uint64_t ket_spurious_wakes;
+
+void ket_guest_wfi_spi(void)
+{
+	uint32_t iar;
+
+	for (;;) {
+		wfi();
+		iar = ket_gic_ack();
+		if (KET_INTID(iar) == KET_SPI_INTID)
+			break;
+		GUEST_ASSERT_EQ(KET_INTID(iar), 1023);
+		WRITE_ONCE(ket_spurious_wakes, ket_spurious_wakes + 1);
+	}
+	ket_gic_eoi(iar);
+}
+
+static void *run_to_sync_1(void *vcpu)
+{
+	ket_run_to_sync(vcpu, 1);
+	return NULL;
+}
+
+void ket_wake_each_wfi(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t n)
+{
+	volatile uint64_t *spurious = addr_gva2hva(vm, (vm_vaddr_t)&ket_spurious_wakes);
+	int fd = ket_vcpu_stats_fd(vcpu);
+	uint64_t base = ket_stat_read(fd, "wfi_exit_stat"), i;
+	pthread_t thread;
+
+	pthread_create(&thread, NULL, run_to_sync_1, vcpu);
+	for (i = 1; i <= n; i++) {
+		while (ket_stat_read(fd, "wfi_exit_stat") - *spurious < base + i)
+			usleep(100);
+		ket_inject_spi_edge(vm, KET_SPI_INTID);
+	}
+	pthread_join(thread, NULL);
+	close(fd);
 }

@@ -87,4 +87,24 @@ void ket_guest_hvcs_on_demand(void);
  * to the next, making @n HVCs on the way. */
 void ket_run_hvcs(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t n);
 
+/*
+ * A WFI woken by SPI KET_SPI_INTID, for a guest whose vGIC has it enabled
+ * and edge-triggered, interrupts masked: guest code that WFIs until the
+ * SPI ends one, counting WFIs that ended without it (the architecture
+ * allows it; KVM does it when the vCPU thread takes a signal) in
+ * ket_spurious_wakes, then acknowledges and ends the SPI.
+ */
+void ket_guest_wfi_spi(void);
+extern uint64_t ket_spurious_wakes;
+
+/*
+ * Host: runs @vcpu in a thread to GUEST_SYNC(1) while it makes @n
+ * ket_guest_wfi_spi(), injecting each SPI only once KVM counted the WFI's
+ * exit, so that every WFI traps (one with an interrupt already pending
+ * would not). A WFI that woke without its SPI is made again and counted
+ * twice by KVM: the guest counts it first, so the i-th SPI goes to the
+ * i-th WFI it waits for. Read ket_spurious_wakes from the guest after.
+ */
+void ket_wake_each_wfi(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t n);
+
 #endif /* KET_RUN_H */

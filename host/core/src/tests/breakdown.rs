@@ -94,11 +94,9 @@ fn breakdowns_cover_their_rows() {
     assert_eq!(Breakdown::of(Smc32), Some(Breakdown::Hypercalls));
     assert_eq!(Breakdown::of(Wfx), Some(Breakdown::Wfx));
     assert_eq!(Breakdown::of(DabtIoMem), None);
-    assert_eq!(
-        Breakdown::from_name(b"hypercalls"),
-        Some(Breakdown::Hypercalls)
-    );
-    assert_eq!(Breakdown::from_name(b"hypercall"), None);
+    assert_eq!(switch_bit(b"hypercalls"), Some(Breakdown::Hypercalls.bit()));
+    assert_eq!(switch_bit(b"ipi"), Some(IPI_BIT));
+    assert_eq!(switch_bit(b"hypercall"), None);
 }
 
 /// `n` exits of each of `keys` through a recorder with the sysregs table,

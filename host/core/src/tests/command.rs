@@ -2,7 +2,7 @@
 
 //! Parsing of writes to `control` and to a VM's `reset`.
 
-use crate::pure::breakdown::Breakdown;
+use crate::pure::breakdown::{Breakdown, IPI_BIT};
 use crate::pure::command::{
     parse_clock, parse_command, parse_vm_reset, ClockKind, Command, MAX_WRITE,
 };
@@ -26,14 +26,21 @@ fn control_commands() {
 
 #[test]
 fn breakdown_commands() {
-    for b in Breakdown::ALL {
+    let names = Breakdown::ALL
+        .map(|b| (b.name(), b.bit()))
+        .into_iter()
+        .chain([("ipi", IPI_BIT)]);
+    for (name, bit) in names {
         for (word, on) in [("on", true), ("off", false)] {
-            let c = std::format!("breakdown {} {word}\n", b.name());
-            assert_eq!(parse_command(c.as_bytes()), Some(Command::Breakdown(b, on)));
+            let c = std::format!("breakdown {name} {word}\n");
+            assert_eq!(
+                parse_command(c.as_bytes()),
+                Some(Command::Breakdown(bit, on))
+            );
             assert!(c.len() <= MAX_WRITE, "{c}");
             assert_eq!(
                 parse_command(&c.as_bytes()[..c.len() - 1]),
-                Some(Command::Breakdown(b, on))
+                Some(Command::Breakdown(bit, on))
             );
         }
     }
