@@ -81,28 +81,47 @@ static void reenable(void)	/* at exit: never leave timing disabled */
 }
 
 /*
+ * The fields of a line of a file of kind @kind that come before its rates
+ * (count/s, total/s: per_second() in rust/pure/table.rs), or -1 if it has
+ * none: exit rows of stats and summary tables (9), their EL2 rows (3),
+ * the rows of breakdown files (11), the rows by kind of ipi files (9).
+ */
+static int fields_before_rates(const char *kind, const char *line)
+{
+	if (*line == '#')
+		return -1;
+	if (!strncmp(line, "EL2_", 4))
+		return 3;
+	if (!strcmp(kind, "stats") || !strcmp(kind, "summary"))
+		return 9;
+	if (ket_is_breakdown(kind))
+		return 11;
+	if (!strcmp(kind, "ipi") && !strncmp(line, "SGI_TO_", 7))
+		return 9;
+	return -1;
+}
+
+/*
  * Which bytes may differ between two reads although timing is disabled
- * (rust/table.rs, with intervals from clock::now() in rust/files.rs): the
- * "# interval:" line, time since the last reset (write_header()); in
- * stats and summary tables, the count/s and total/s columns, rates over
- * that interval (per_second()), from the end of the p99 column on, with
- * their padding: a column is as wide as its widest cell (write_stats()).
- * Nothing else depends on time. A change of length is not masked: it
- * shows as a mismatch, which check() retries.
+ * (rust/pure/table.rs, with intervals from clock::now() in rust/files/):
+ * the "# interval:" line, time since the last reset (write_header()); the
+ * rates over that interval, from the end of the field before them on,
+ * with their padding: a column is as wide as its widest cell. Nothing
+ * else depends on time. A change of length is not masked: it shows as a
+ * mismatch, which check() retries.
  */
 static void mask(struct text *t)
 {
 	char kind[16] = "", *line, *end, *p;
-	bool table;
-	int f;
+	int f, fields;
 
 	sscanf(t->buf, "# kvm_exit_timing %*s %15s", kind);
-	table = !strcmp(kind, "stats") || !strcmp(kind, "summary");
 	t->mask = calloc(t->len, 1);
 	TEST_ASSERT(t->mask, "out of memory");
 	for (line = t->buf; line < t->buf + t->len; line = end + 1) {
 		end = memchr(line, '\n', t->buf + t->len - line) ?: t->buf + t->len;
-		for (p = line, f = 0; table && *line != '#' && f < 9; f++)
+		fields = fields_before_rates(kind, line);
+		for (p = line, f = 0; f < fields; f++)
 			p += strspn(p, " "), p += strcspn(p, " \n");
 		p = !strncmp(line, "# interval:", 11) ? line : p > line ? p : end;
 		memset(t->mask + (p - t->buf), 1, end - p);
