@@ -244,7 +244,7 @@ impl VcpuEntry {
 
 /// A placed vCPU: its entry, owned by its files (stats, histogram and
 /// breakdowns).
-pub(crate) type VcpuNode = Files<VBox<VcpuEntry>, 6>;
+pub(crate) type VcpuNode = Files<VBox<VcpuEntry>, 7>;
 
 /// One VM, as its files see it. It owns its placed vCPUs.
 #[pin_data]

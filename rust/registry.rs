@@ -28,7 +28,7 @@ use kernel::prelude::*;
 /// own the VM's entry and, through it, its placed vCPUs.
 pub(crate) struct VmSlot {
     pub(crate) dir: Option<Dir>,
-    pub(crate) files: Files<Pin<KBox<VmEntry>>, 6>,
+    pub(crate) files: Files<Pin<KBox<VmEntry>>, 7>,
 }
 
 impl VmSlot {
@@ -68,7 +68,7 @@ impl Registry {
             retired: KVBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
             retired_unpaired: 0,
             retired_el2: El2Counts::default(),
-            retired_keyed: [None, None, None],
+            retired_keyed: core::array::from_fn(|_| None),
             retired_ipi: None,
             destroyed_vms: 0,
             reset_at,
@@ -293,7 +293,7 @@ impl Registry {
         self.retired.clear();
         self.retired_unpaired = 0;
         self.retired_el2 = El2Counts::default();
-        self.retired_keyed = [None, None, None];
+        self.retired_keyed = core::array::from_fn(|_| None);
         self.retired_ipi = None;
         self.destroyed_vms = 0;
     }

@@ -12,6 +12,9 @@
  *   another thread shares the vCPU's CPU (KVM traps WFE only then): both
  *   as many as KVM's wfi_exit_stat and wfe_exit_stat say. QEMU's TCG
  *   never traps WFE, so in the test bed the WFE point is skipped;
+ * - mmio: N GIC distributor reads and M user MMIO reads at each of two
+ *   64 KiB regions, 4 and 8 bytes wide, give those rows by device,
+ *   region, direction and size;
  * - a VM's file sums its vCPUs, the global file keeps a destroyed VM's
  *   rows, a reset empties them, and a breakdown switched off adds nothing.
  *
@@ -43,7 +46,10 @@
 #define SMCCC_ARCH_FEATURES	0x80000001u
 #define SMCCC_VERSION		0x80000000u
 
-enum op { OP_SYSREGS, OP_HYPERCALLS, OP_WFI, OP_WFE };
+enum op { OP_SYSREGS, OP_HYPERCALLS, OP_WFI, OP_WFE, OP_MMIO };
+
+/* The second user MMIO region of OP_MMIO, 64 KiB above the first. */
+#define MMIO_GPA_2	(KET_MMIO_GPA + 0x10000)
 
 /* Shared with the guest (sync_global_to_guest). */
 static enum op guest_op;
@@ -79,6 +85,20 @@ static void guest_wfis(void)
 		ket_guest_wfi_spi();
 }
 
+/* N GIC distributor reads (emulated in the kernel), then M reads of user
+ * MMIO at each of two 64 KiB regions, the second 8 bytes wide. */
+static void guest_mmio(void)
+{
+	int i;
+
+	for (i = 0; i < N; i++)
+		(void)ket_gic_dist_read();
+	for (i = 0; i < M; i++) {
+		(void)readl((volatile void *)KET_MMIO_GPA);
+		(void)readq((volatile void *)MMIO_GPA_2);
+	}
+}
+
 /* The first WFE of each pair consumes the event SEVL sets; the second
  * would wait, so KVM traps it if HCR_EL2.TWE is set. */
 static void guest_wfes(void)
@@ -93,7 +113,7 @@ static void guest_code(void)
 {
 	enum op op = READ_ONCE(guest_op);
 
-	if (op == OP_WFI) {
+	if (op == OP_WFI || op == OP_MMIO) {
 		ket_gic_init(1);
 		ket_gic_irq_set_edge(KET_SPI_INTID);
 		ket_gic_irq_enable(KET_SPI_INTID);
@@ -112,6 +132,9 @@ static void guest_code(void)
 	case OP_WFE:
 		guest_wfes();
 		break;
+	case OP_MMIO:
+		guest_mmio();
+		break;
 	}
 	GUEST_SYNC(1);
 	GUEST_DONE();
@@ -127,8 +150,12 @@ static struct kvm_vm *vm_for(enum op op, struct kvm_vcpu **vcpu)
 {
 	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_code);
 
-	if (op == OP_WFI)
+	if (op == OP_WFI || op == OP_MMIO)
 		ket_vgic_setup(vm, 1);
+	if (op == OP_MMIO) {
+		virt_map(vm, KET_MMIO_GPA, KET_MMIO_GPA, 1);
+		virt_map(vm, MMIO_GPA_2, MMIO_GPA_2, 1);
+	}
 	guest_op = op;
 	sync_global_to_guest(vm, guest_op);
 	return vm;
@@ -172,7 +199,8 @@ static bool adds_up(const struct ket_breakdown *b, const struct ket_table *t)
 		     (!strncmp(name, "SYS64", 5) || !strncmp(name, "CP1", 3))) ||
 		    (!strcmp(b->kind, "hypercalls") &&
 		     (!strncmp(name, "HVC", 3) || !strncmp(name, "SMC", 3))) ||
-		    (!strcmp(b->kind, "wfx") && !strcmp(name, "WFX")))
+		    (!strcmp(b->kind, "wfx") && !strcmp(name, "WFX")) ||
+		    (!strcmp(b->kind, "mmio") && !strncmp(name, "DABT_IO_", 8)))
 			rows += t->rows[i].count;
 	}
 	if (keyed != rows)
@@ -301,6 +329,30 @@ static void test_wfx(void)
 				 M, wfe, p.wfe, p.wfi);
 }
 
+static void test_mmio(void)
+{
+	struct phase p;
+	uint64_t gicd = 0, user4, user8;
+	int i;
+
+	run_phase(OP_MMIO, "mmio", &p);
+	/* The distributor's region depends on the GIC: any GICD row. */
+	for (i = 0; i < p.after.nrows; i++)
+		if (!strcmp(p.after.rows[i].type, "DABT_IO_MEM") &&
+		    !strncmp(p.after.rows[i].key, "GICD@", 5) && !strcmp(p.after.rows[i].detail, "read4"))
+			gicd += p.after.rows[i].count;
+	for (i = 0; i < p.before.nrows; i++)
+		if (!strcmp(p.before.rows[i].type, "DABT_IO_MEM") &&
+		    !strncmp(p.before.rows[i].key, "GICD@", 5) && !strcmp(p.before.rows[i].detail, "read4"))
+			gicd -= p.before.rows[i].count;
+	user4 = delta(&p, "DABT_IO_USER", "VMM@0xa0000000", "read4");
+	user8 = delta(&p, "DABT_IO_USER", "VMM@0xa0010000", "read8");
+	ksft_test_result(gicd == N && user4 == M && user8 == M &&
+			 row_delta(&p, "DABT_IO_MEM") == N && row_delta(&p, "DABT_IO_USER") == 2 * M + 1,
+			 "mmio: %d distributor reads and %d user reads at each of two regions give GICD %lu, VMM@0xa0000000 read4 %lu, VMM@0xa0010000 read8 %lu\n",
+			 N, M, gicd, user4, user8);
+}
+
 /* A VM's file sums its vCPUs; the global file keeps a destroyed VM's. */
 static void test_scopes(void)
 {
@@ -384,7 +436,7 @@ int main(int argc, char *argv[])
 
 	ksft_print_header();
 	ket_require_module();
-	ksft_set_plan(13);
+	ksft_set_plan(15);
 	for (i = 0; i < KET_BREAKDOWNS; i++) {
 		char cmd[32];
 
@@ -392,17 +444,19 @@ int main(int argc, char *argv[])
 		control(cmd);
 	}
 	ket_control_text("breakdowns", state, sizeof(state));
-	ksft_test_result(!strcmp(state, "sysregs on hypercalls on wfx on ipi off"),
+	ksft_test_result(!strcmp(state, "sysregs on hypercalls on wfx on mmio on ipi off"),
 			 "control: breakdowns: %s\n", state);
 	test_sysregs();
 	test_hypercalls();
 	test_wfx();
+	test_mmio();
 	test_scopes();
 	test_off();
 	control("breakdown hypercalls off");
 	control("breakdown wfx off");
+	control("breakdown mmio off");
 	ket_control_text("breakdowns", state, sizeof(state));
-	TEST_ASSERT(!strcmp(state, "sysregs off hypercalls off wfx off ipi off"), "breakdowns: %s",
-		    state);
+	TEST_ASSERT(!strcmp(state, "sysregs off hypercalls off wfx off mmio off ipi off"),
+		    "breakdowns: %s", state);
 	ksft_finished();
 }

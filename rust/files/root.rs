@@ -23,7 +23,7 @@ pub(crate) const SUMMARY: FileSpec<Tree> = FileSpec {
 };
 
 /// The root's files on the tree: the global summary and breakdowns.
-pub(crate) const TREE_FILES: [FileSpec<Tree>; 5] = [
+pub(crate) const TREE_FILES: [FileSpec<Tree>; 6] = [
     SUMMARY,
     FileSpec {
         name: c_str!("sysregs"),
@@ -36,6 +36,10 @@ pub(crate) const TREE_FILES: [FileSpec<Tree>; 5] = [
     FileSpec {
         name: c_str!("wfx"),
         ops: &ReadOnly::<BreakdownFile<2>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("mmio"),
+        ops: &ReadOnly::<BreakdownFile<3>>::OPS,
     },
     FileSpec {
         name: c_str!("ipi"),

@@ -16,7 +16,7 @@ use crate::sys::kvm::VmName;
 use kernel::{c_str, prelude::*};
 
 /// The files of a vCPU's directory.
-pub(crate) const FILES: [FileSpec<VcpuEntry>; 6] = [
+pub(crate) const FILES: [FileSpec<VcpuEntry>; 7] = [
     FileSpec {
         name: c_str!("stats"),
         ops: &ReadOnly::<Stats>::OPS,
@@ -36,6 +36,10 @@ pub(crate) const FILES: [FileSpec<VcpuEntry>; 6] = [
     FileSpec {
         name: c_str!("wfx"),
         ops: &ReadOnly::<BreakdownFile<2>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("mmio"),
+        ops: &ReadOnly::<BreakdownFile<3>>::OPS,
     },
     FileSpec {
         name: c_str!("ipi"),

@@ -18,7 +18,7 @@ use crate::sys::debugfs::{FileSpec, ReadOnly, SeqFile, Show, Store, WriteOnly};
 use kernel::{c_str, prelude::*};
 
 /// The files of a VM's directory.
-pub(crate) const FILES: [FileSpec<VmEntry>; 6] = [
+pub(crate) const FILES: [FileSpec<VmEntry>; 7] = [
     FileSpec {
         name: c_str!("summary"),
         ops: &ReadOnly::<Summary>::OPS,
@@ -38,6 +38,10 @@ pub(crate) const FILES: [FileSpec<VmEntry>; 6] = [
     FileSpec {
         name: c_str!("wfx"),
         ops: &ReadOnly::<BreakdownFile<2>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("mmio"),
+        ops: &ReadOnly::<BreakdownFile<3>>::OPS,
     },
     FileSpec {
         name: c_str!("ipi"),

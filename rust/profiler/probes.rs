@@ -17,7 +17,7 @@
 use super::pool::Pool;
 use super::tree::Tree;
 use crate::entries::VcpuEntry;
-use crate::pure::breakdown::{self, Tables, IPI_BIT};
+use crate::pure::breakdown::{self, Breakdown, MmioDevice, Tables, IPI_BIT};
 use crate::pure::classify::seen;
 use crate::pure::ipi::sender_slot;
 use crate::pure::recorder::Wall;
@@ -73,7 +73,7 @@ impl<C: TimingClock> GuestExit<C> for Pool {
         if let Some(e) = self.entry_or_attach(vcpu) {
             let esr = vcpu.esr();
             let tables = self.tables::<C>(e);
-            let key = |class| breakdown::key_of(class, esr, || vcpu.x0());
+            let key = |class| breakdown::key_of(class, esr, || vcpu.x0(), || vcpu.fault_ipa());
             if C::KEYED && !C::PER_CPU {
                 self.deliver_ipis(e, vcpu, entry);
             }
@@ -141,7 +141,7 @@ impl<C: TimingClock> RunReturn<C> for Pool {
     }
 }
 
-impl Mmio for Pool {
+impl<C: TimingClock> Mmio<C> for Pool {
     fn mmio(&self, vcpu: &RunningVcpu, user: bool) {
         if let Some(e) = VcpuEntry::of(vcpu) {
             e.recorder.on_seen(if user {
@@ -149,6 +149,14 @@ impl Mmio for Pool {
             } else {
                 seen::MMIO_KERNEL
             });
+            if C::KEYED && self.breakdowns() & Breakdown::Mmio.bit() != 0 {
+                let device = if user {
+                    MmioDevice::Vmm
+                } else {
+                    vcpu.mmio_device(vcpu.fault_ipa())
+                };
+                e.recorder.on_key_bits(device.key_bits());
+            }
         }
     }
 }
@@ -217,7 +225,7 @@ pub(crate) const TIMING: usize = 6;
 pub(crate) fn timing<C: TimingClock>(tree: &Tree) -> [Probe<'_>; TIMING] {
     let pool = tree.pool();
     [
-        tp::mmio::<(), _>(pool),
+        tp::mmio::<C, _>(pool),
         tp::mem_abort::<(), _>(pool),
         tp::sgi::<C, _>(pool),
         tp::sched_in::<C, _>(pool),

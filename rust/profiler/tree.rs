@@ -75,8 +75,8 @@ impl WorkItem for Tree {
 
 /// The files each VM and vCPU gets.
 pub(crate) struct TreeFiles {
-    pub(crate) vm: [FileSpec<VmEntry>; 6],
-    pub(crate) vcpu: [FileSpec<VcpuEntry>; 6],
+    pub(crate) vm: [FileSpec<VmEntry>; 7],
+    pub(crate) vcpu: [FileSpec<VcpuEntry>; 7],
 }
 
 /// The counters of the control file that the tree keeps.

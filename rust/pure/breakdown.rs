@@ -29,10 +29,13 @@ pub(crate) enum Breakdown {
     Hypercalls,
     /// WFX by instruction: WFI, WFE, WFIT, WFET.
     Wfx,
+    /// DABT_IO_MEM, DABT_IO_MEM_IPI and DABT_IO_USER by device, 64 KiB
+    /// region of guest-physical addresses, direction and size.
+    Mmio,
 }
 
 impl Breakdown {
-    pub(crate) const ALL: [Breakdown; 3] = [Self::Sysregs, Self::Hypercalls, Self::Wfx];
+    pub(crate) const ALL: [Breakdown; 4] = [Self::Sysregs, Self::Hypercalls, Self::Wfx, Self::Mmio];
     pub(crate) const COUNT: usize = Self::ALL.len();
 
     /// Its name: in `control` commands, and the name of its files.
@@ -41,6 +44,7 @@ impl Breakdown {
             Self::Sysregs => "sysregs",
             Self::Hypercalls => "hypercalls",
             Self::Wfx => "wfx",
+            Self::Mmio => "mmio",
         }
     }
 
@@ -51,6 +55,7 @@ impl Breakdown {
             Sys64 | Sys64Ipi | Cp15_32 | Cp15_64 | Cp14Mr | Cp14Ls | Cp14_64 => Some(Self::Sysregs),
             Hvc32 | Hvc64 | Smc32 | Smc64 => Some(Self::Hypercalls),
             Wfx => Some(Self::Wfx),
+            DabtIoMem | DabtIoMemIpi | DabtIoUser => Some(Self::Mmio),
             _ => None,
         }
     }
@@ -70,6 +75,7 @@ pub(crate) const SWITCHES: [(&str, u8); Breakdown::COUNT + 1] = [
     (Breakdown::Sysregs.name(), Breakdown::Sysregs.bit()),
     (Breakdown::Hypercalls.name(), Breakdown::Hypercalls.bit()),
     (Breakdown::Wfx.name(), Breakdown::Wfx.bit()),
+    (Breakdown::Mmio.name(), Breakdown::Mmio.bit()),
     ("ipi", IPI_BIT),
 ];
 
@@ -93,11 +99,79 @@ pub(crate) const CP_64_KEY_MASK: u64 = 0x0f_001f;
 /// The two bits of a WFx syndrome that say which instruction it was.
 pub(crate) const WFX_TI_MASK: u64 = 0b11;
 
+/// An MMIO key: the device (filled in when KVM says where the access
+/// went), whether it wrote, the access size as a power of two, and the
+/// 64 KiB region of the guest-physical address (bits 16 to 41; higher
+/// ones are dropped).
+pub(crate) mod mmio_key {
+    pub(crate) const DEVICE_SHIFT: u32 = 29;
+    pub(crate) const WRITE: u32 = 1 << 28;
+    pub(crate) const SIZE_SHIFT: u32 = 26;
+    pub(crate) const REGION_BITS: u32 = 26;
+    pub(crate) const REGION_SHIFT: u32 = 16;
+    /// ESR_ELx's WnR and SAS fields of a data abort.
+    pub(crate) const ESR_WNR: u64 = 1 << 6;
+    pub(crate) const ESR_SAS_SHIFT: u32 = 22;
+}
+
+/// Where an MMIO access went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum MmioDevice {
+    /// Not known (KVM did not say).
+    Unknown,
+    /// The vGIC distributor.
+    Gicd,
+    /// A vGIC redistributor.
+    Gicr,
+    /// A vGIC ITS.
+    Its,
+    /// Another device in the kernel: an ioeventfd, coalesced MMIO.
+    Kernel,
+    /// The user-space VMM.
+    Vmm,
+}
+
+impl MmioDevice {
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Self::Unknown => "UNKNOWN",
+            Self::Gicd => "GICD",
+            Self::Gicr => "GICR",
+            Self::Its => "ITS",
+            Self::Kernel => "KERNEL",
+            Self::Vmm => "VMM",
+        }
+    }
+
+    pub(crate) fn from_bits(b: u32) -> MmioDevice {
+        match b {
+            1 => Self::Gicd,
+            2 => Self::Gicr,
+            3 => Self::Its,
+            4 => Self::Kernel,
+            5 => Self::Vmm,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// Its bits in a key.
+    pub(crate) const fn key_bits(self) -> u32 {
+        (self as u32) << mmio_key::DEVICE_SHIFT
+    }
+}
+
 /// The key of an exit of first class `class` with syndrome `esr`; `x0`
-/// gives the guest's x0, read only for hypercalls. Classes no breakdown
-/// splits have key 0.
+/// gives the guest's x0, read only for hypercalls, `ipa` the faulting
+/// guest-physical address, read only for data aborts. Classes no
+/// breakdown splits have key 0.
 #[inline(always)]
-pub(crate) fn key_of(class: ExitType, esr: u64, x0: impl FnOnce() -> u64) -> u32 {
+pub(crate) fn key_of(
+    class: ExitType,
+    esr: u64,
+    x0: impl FnOnce() -> u64,
+    ipa: impl FnOnce() -> u64,
+) -> u32 {
     let iss = match class {
         Sys64 => esr & SYS64_KEY_MASK,
         Cp15_32 | Cp14Mr => esr & CP_32_KEY_MASK,
@@ -105,9 +179,19 @@ pub(crate) fn key_of(class: ExitType, esr: u64, x0: impl FnOnce() -> u64) -> u32
         // SMCCC function IDs are 32 bits, whatever the calling convention.
         Hvc32 | Hvc64 | Smc32 | Smc64 => x0() & 0xffff_ffff,
         Wfx => esr & WFX_TI_MASK,
+        DabtLow => return mmio_key_of(esr, ipa()),
         _ => 0,
     };
     iss as u32
+}
+
+/// A data abort's MMIO key, without its device.
+fn mmio_key_of(esr: u64, ipa: u64) -> u32 {
+    use mmio_key::*;
+    let write = if esr & ESR_WNR != 0 { WRITE } else { 0 };
+    let size = ((esr >> ESR_SAS_SHIFT) & 0b11) as u32;
+    let region = (ipa >> REGION_SHIFT) as u32 & ((1 << REGION_BITS) - 1);
+    write | size << SIZE_SHIFT | region
 }
 
 /// Keys a vCPU's table holds before the rest go to `OTHER`.

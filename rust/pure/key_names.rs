@@ -5,7 +5,7 @@
 //! functions by the names of their specifications (by ID otherwise), wait
 //! instructions by mnemonic. The names are ABI.
 
-use super::breakdown::Breakdown;
+use super::breakdown::{mmio_key, Breakdown, MmioDevice};
 use super::exit_type::ExitType::{self, *};
 use core::fmt::{self, Display};
 
@@ -237,6 +237,12 @@ impl Display for KeyName {
                 Some(n) => s.write_str(n)?,
                 None => write!(s, "0x{k:08x}")?,
             },
+            DabtIoMem | DabtIoMemIpi | DabtIoUser => write!(
+                s,
+                "{}@0x{:x}",
+                MmioDevice::from_bits(k >> mmio_key::DEVICE_SHIFT).name(),
+                u64::from(k & ((1 << mmio_key::REGION_BITS) - 1)) << mmio_key::REGION_SHIFT
+            )?,
             Wfx => s.write_str(match k & 0b11 {
                 0 => "WFI",
                 1 => "WFE",
@@ -259,6 +265,16 @@ impl Display for KeyDetail {
                 s.write_str(if self.key & 1 != 0 { "read" } else { "write" })?
             }
             Some(Breakdown::Hypercalls) => write!(s, "0x{:08x}", self.key)?,
+            Some(Breakdown::Mmio) => write!(
+                s,
+                "{}{}",
+                if self.key & mmio_key::WRITE != 0 {
+                    "write"
+                } else {
+                    "read"
+                },
+                1u32 << (self.key >> mmio_key::SIZE_SHIFT & 0b11)
+            )?,
             _ => s.write_str("-")?,
         }
         f.pad(s.as_str())

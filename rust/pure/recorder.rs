@@ -258,6 +258,16 @@ impl VcpuRecorder {
         m.exited.set(now);
     }
 
+    /// The pending exit's breakdown key gets `bits` too (the device an
+    /// MMIO access went to, known only once KVM handled it).
+    #[inline(always)]
+    pub(crate) fn on_key_bits(&self, bits: u32) {
+        let m = &self.machine;
+        if phase(m.state.get()) == Phase::InExit {
+            m.key.set(m.key.get() | bits);
+        }
+    }
+
     /// A tracepoint that refines the pending exit's class fired.
     #[inline(always)]
     pub(crate) fn on_seen(&self, what: u8) {

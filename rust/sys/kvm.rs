@@ -14,6 +14,7 @@
 //!   reference the vCPU's file holds, is alive too.
 
 use super::tracepoint::ProbeArg;
+use crate::pure::breakdown::MmioDevice;
 use crate::pure::el2;
 use crate::pure::ipi::IpiKind;
 use crate::pure::text_buf::TextBuf;
@@ -161,6 +162,54 @@ impl RunningVcpu {
         unsafe { (*self.as_ptr()).arch.fault.esr_el2 }
     }
 
+    /// The guest-physical address of the data abort being handled (of
+    /// its latest exit, if it was one), as io_mem_abort() computes it.
+    #[inline(always)]
+    pub(crate) fn fault_ipa(&self) -> u64 {
+        // SAFETY: the fault registers, saved by the world switch in this
+        // thread.
+        let (far, hpfar) = unsafe {
+            let f = &(*self.as_ptr()).arch.fault;
+            (f.far_el2, f.hpfar_el2)
+        };
+        (hpfar & HPFAR_MASK) << 8 | far & 0xfff
+    }
+
+    /// Where the MMIO access at `ipa` that KVM just emulated in the kernel
+    /// went: looked up on the VM's MMIO bus, as KVM dispatched it, and for
+    /// the vGIC's devices by their kind. Called while KVM handles the
+    /// exit, inside its SRCU read side, which the lookup needs.
+    pub(crate) fn mmio_device(&self, ipa: u64) -> MmioDevice {
+        // SAFETY: the VM of this thread's vCPU, alive, and in KVM's SRCU
+        // read side (see above).
+        let (dev, kvm) = unsafe {
+            let kvm = (*self.as_ptr()).kvm;
+            (
+                bindings::kvm_io_bus_get_dev(kvm, bindings::kvm_bus_KVM_MMIO_BUS, ipa),
+                kvm,
+            )
+        };
+        if dev.is_null() {
+            return MmioDevice::Unknown;
+        }
+        // SAFETY: every vGIC MMIO device has the distributor's ops, and is
+        // the `dev` of a `struct vgic_io_device`; the VM's vGIC state
+        // lives as long as the VM.
+        unsafe {
+            let dist = &raw const (*kvm).arch.vgic.dist_iodev;
+            if (*dev).ops != (*dist).dev.ops {
+                return MmioDevice::Kernel;
+            }
+            let iodev = kernel::container_of!(dev, bindings::vgic_io_device, dev);
+            match (*iodev).iodev_type {
+                bindings::iodev_type_IODEV_DIST => MmioDevice::Gicd,
+                bindings::iodev_type_IODEV_REDIST => MmioDevice::Gicr,
+                bindings::iodev_type_IODEV_ITS => MmioDevice::Its,
+                _ => MmioDevice::Kernel,
+            }
+        }
+    }
+
     /// The guest's x0 at its latest exit: an SMCCC call's function ID.
     #[inline(always)]
     pub(crate) fn x0(&self) -> u64 {
@@ -231,6 +280,9 @@ impl RunningVcpu {
         }
     }
 }
+
+/// HPFAR_EL2's fault address bits (HPFAR_MASK).
+const HPFAR_MASK: u64 = !0xf;
 
 /// The virtual INTID of a GICv3 list register (ICH_LR_VIRTUAL_ID_MASK).
 const GICV3_LR_VINTID: u64 = (1 << 32) - 1;

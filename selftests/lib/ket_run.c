@@ -15,7 +15,8 @@ uint64_t __ket_run_to_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
 
 	for (;;) {
 		vcpu_run(vcpu);
-		if (run->exit_reason == KVM_EXIT_MMIO && run->mmio.phys_addr == KET_MMIO_GPA) {
+		if (run->exit_reason == KVM_EXIT_MMIO && run->mmio.phys_addr >= KET_MMIO_GPA &&
+		    run->mmio.phys_addr < KET_MMIO_GPA + KET_MMIO_SIZE) {
 			memset(run->mmio.data, 0, sizeof(run->mmio.data));
 			continue;
 		}

@@ -14,14 +14,17 @@
 #include "ucall_common.h"
 
 /*
- * Unbacked guest memory whose reads ket_run_to_ucall() completes (with
- * zeros): a DABT_IO_USER exit each. A guest reads it once the host mapped
- * it with virt_map(vm, KET_MMIO_GPA, KET_MMIO_GPA, 1).
+ * Unbacked guest memory, 128 KiB, whose reads ket_run_to_ucall()
+ * completes (with zeros): a DABT_IO_USER exit each. A guest reads a page
+ * of it once the host mapped it, e.g. virt_map(vm, KET_MMIO_GPA,
+ * KET_MMIO_GPA, 1).
  */
 #define KET_MMIO_GPA	0xa0000000ULL
+#define KET_MMIO_SIZE	0x20000
 
 /*
- * Runs @vcpu to its next ucall, completing its reads of KET_MMIO_GPA, and
+ * Runs @vcpu to its next ucall, completing its reads of KET_MMIO_GPA's
+ * region, and
  * returns the ucall's command; a guest assertion fails the test.
  * __ket_run_to_ucall() returns UCALL_NONE if the vCPU stopped for anything
  * else; ket_run_to_ucall() fails the test then.

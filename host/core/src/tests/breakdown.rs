@@ -46,25 +46,53 @@ fn name(row: ExitType, key: u32) -> (String, String) {
 fn sysreg_keys_ignore_the_transfer_register_and_name_the_register() {
     let a = sys64(3, 0, 0, 4, 0, 1, true);
     let b = sys64(3, 0, 0, 4, 0, 7, true);
-    let ka = key_of(Sys64, a, || unreachable!());
-    assert_eq!(ka, key_of(Sys64, b, || unreachable!()));
-    assert_ne!(ka, key_of(Sys64, sys64(3, 0, 0, 4, 0, 1, false), || 0));
+    let ka = key_of(Sys64, a, || unreachable!(), || unreachable!());
+    assert_eq!(ka, key_of(Sys64, b, || unreachable!(), || unreachable!()));
+    assert_ne!(
+        ka,
+        key_of(
+            Sys64,
+            sys64(3, 0, 0, 4, 0, 1, false),
+            || 0,
+            || unreachable!()
+        )
+    );
     assert_eq!(name(Sys64, ka), ("ID_AA64PFR0_EL1".into(), "read".into()));
-    let sgi = key_of(Sys64, sys64(3, 0, 12, 11, 5, 3, false), || 0);
+    let sgi = key_of(
+        Sys64,
+        sys64(3, 0, 12, 11, 5, 3, false),
+        || 0,
+        || unreachable!(),
+    );
     assert_eq!(
         name(Sys64Ipi, sgi),
         ("ICC_SGI1R_EL1".into(), "write".into())
     );
-    let ctl = key_of(Sys64, sys64(3, 3, 14, 2, 1, 0, false), || 0);
+    let ctl = key_of(
+        Sys64,
+        sys64(3, 3, 14, 2, 1, 0, false),
+        || 0,
+        || unreachable!(),
+    );
     assert_eq!(name(Sys64, ctl).0, "CNTP_CTL_EL0");
     // Not in the table: by encoding.
-    let odd = key_of(Sys64, sys64(3, 4, 15, 2, 3, 0, true), || 0);
+    let odd = key_of(
+        Sys64,
+        sys64(3, 4, 15, 2, 3, 0, true),
+        || 0,
+        || unreachable!(),
+    );
     assert_eq!(name(Sys64, odd).0, "S3_4_C15_C2_3");
 }
 
 #[test]
 fn hypercall_keys_are_function_ids() {
-    let psci = key_of(Hvc64, 0x16 << 26, || 0xffff_ffff_8400_0000);
+    let psci = key_of(
+        Hvc64,
+        0x16 << 26,
+        || 0xffff_ffff_8400_0000,
+        || unreachable!(),
+    );
     assert_eq!(psci, 0x8400_0000);
     assert_eq!(
         name(Hvc64, psci),
@@ -82,9 +110,34 @@ fn hypercall_keys_are_function_ids() {
 #[test]
 fn wfx_keys_say_which_instruction() {
     for (ti, n) in [(0, "WFI"), (1, "WFE"), (2, "WFIT"), (3, "WFET")] {
-        let k = key_of(Wfx, 0x01 << 26 | 1 << 25 | ti, || unreachable!());
+        let k = key_of(
+            Wfx,
+            0x01 << 26 | 1 << 25 | ti,
+            || unreachable!(),
+            || unreachable!(),
+        );
         assert_eq!(name(Wfx, k), (n.into(), "-".into()));
     }
+}
+
+#[test]
+fn mmio_keys_say_where_how_and_how_much() {
+    // A 4-byte read of 0x0800_0004 (ISV, SAS = 2), then its device.
+    let esr = 0x24 << 26 | 1 << 24 | 2 << 22;
+    let k = key_of(DabtLow, esr, || unreachable!(), || 0x0800_0004);
+    let k = k | MmioDevice::Gicd.key_bits();
+    assert_eq!(
+        name(DabtIoMem, k),
+        ("GICD@0x8000000".into(), "read4".into())
+    );
+    // An 8-byte write to user MMIO at 0xa001_0000.
+    let esr = 0x24 << 26 | 1 << 24 | 3 << 22 | 1 << 6;
+    let k = key_of(DabtLow, esr, || unreachable!(), || 0xa001_0000) | MmioDevice::Vmm.key_bits();
+    assert_eq!(
+        name(DabtIoUser, k),
+        ("VMM@0xa0010000".into(), "write8".into())
+    );
+    assert_eq!(Breakdown::of(DabtIoMemIpi), Some(Breakdown::Mmio));
 }
 
 #[test]
@@ -93,7 +146,8 @@ fn breakdowns_cover_their_rows() {
     assert_eq!(Breakdown::of(Cp15_64), Some(Breakdown::Sysregs));
     assert_eq!(Breakdown::of(Smc32), Some(Breakdown::Hypercalls));
     assert_eq!(Breakdown::of(Wfx), Some(Breakdown::Wfx));
-    assert_eq!(Breakdown::of(DabtIoMem), None);
+    assert_eq!(Breakdown::of(DabtIoMem), Some(Breakdown::Mmio));
+    assert_eq!(Breakdown::of(DabtUserMem), None);
     assert_eq!(switch_bit(b"hypercalls"), Some(Breakdown::Hypercalls.bit()));
     assert_eq!(switch_bit(b"ipi"), Some(IPI_BIT));
     assert_eq!(switch_bit(b"hypercall"), None);
@@ -109,13 +163,13 @@ fn record_sysregs(
     let r = new_recorder();
     let t: Box<KeyTable> = zeroed();
     let tables = Tables {
-        tables: [Some(&*t), None, None],
+        tables: [Some(&*t), None, None, None],
         on: Breakdown::Sysregs.bit(),
     };
     let mut now = 1000;
     for &esr in keys {
         for _ in 0..n {
-            let key = |class| key_of(class, esr, || 0);
+            let key = |class| key_of(class, esr, || 0, || unreachable!());
             r.on_exit_keyed(now - 10, now, ARM_EXCEPTION_TRAP, esr, key, tables);
             now += d;
         }
@@ -148,7 +202,7 @@ fn the_recorder_adds_each_exit_to_its_key_and_the_rest_to_other() {
     r.request_reset(0);
     assert_eq!(r.read_slot(&t, 0, &mut b).1.count, 0);
     let tables = Tables {
-        tables: [Some(&*t), None, None],
+        tables: [Some(&*t), None, None, None],
         on: Breakdown::Sysregs.bit(),
     };
     r.on_exit_keyed(1, 2, ARM_EXCEPTION_IRQ, 0, |_| 0, tables);
@@ -175,7 +229,7 @@ fn a_reset_while_a_breakdown_is_off_empties_its_table_too() {
     );
     // On again: the table starts empty.
     let tables = Tables {
-        tables: [Some(&*t), None, None],
+        tables: [Some(&*t), None, None, None],
         on: Breakdown::Sysregs.bit(),
     };
     let esr = sys64(3, 0, 0, 4, 1, 0, true);
@@ -184,7 +238,7 @@ fn a_reset_while_a_breakdown_is_off_empties_its_table_too() {
         6,
         ARM_EXCEPTION_TRAP,
         esr,
-        |c| key_of(c, esr, || 0),
+        |c| key_of(c, esr, || 0, || unreachable!()),
         tables,
     );
     r.on_exit_keyed(7, 8, ARM_EXCEPTION_IRQ, 0, |_| 0, tables);

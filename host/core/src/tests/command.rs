@@ -54,7 +54,7 @@ fn breakdown_commands() {
         b"breakdown sysregs On",
         b"breakdown sysregs onn",
         b"breakdown sysreg on",
-        b"breakdown mmio on",
+        b"breakdown irq on",
         b"breakdown on",
         b"breakdown sysregs on\n\n",
         b"breakdown sysregs on off",

@@ -244,7 +244,7 @@ fn control_file() {
         out,
         "# kvm_exit_timing 0.3.0 control\n\
          # write: reset | enable | disable | clock counter | clock cycles | breakdown NAME on | breakdown NAME off\n\
-         state: enabled\nbreakdowns: sysregs on hypercalls off wfx on ipi off\n\
+         state: enabled\nbreakdowns: sysregs on hypercalls off wfx on mmio off ipi off\n\
          clock: test counter\nunit: ticks\nfrequency: 1000 Hz\ncycle_counter: not in use\nvms: 1\nvcpus: 2\npool: 8\n\
          dropped_no_state: 3\ndropped_unpaired: 0\nalloc_failures: 0\ndebugfs_failures: 0\n\
          memory: 300 bytes\nmemory_per_vcpu: 100 bytes\nmemory_per_vm: 50 bytes\n"
