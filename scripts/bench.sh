@@ -10,7 +10,7 @@
 #   patched          the patched kernel, module not loaded
 #   module           the module loaded
 #   module-cycles    the module loaded, timing in CPU cycles
-#   module-breakdowns  the module loaded, every breakdown on
+#   module-breakdowns  the module loaded, every breakdown and IPI latency on
 #   tracefs          the tracefs events kvm:kvm_entry + kvm:kvm_exit
 #   module+tracefs   both
 # then prints one table per host (see BENCHMARKS.md for the method).

@@ -8,7 +8,7 @@
 #   patched          nothing loaded, on the patched kernel
 #   module           the module loaded
 #   module-cycles    the module loaded with clock=cycles
-#   module-breakdowns  the module loaded, every breakdown on
+#   module-breakdowns  the module loaded, every breakdown and IPI latency on
 #   tracefs          the tracefs events kvm:kvm_entry and kvm:kvm_exit
 #   module+tracefs   both
 # Lines "scenario=NAME bench ..." (and "read ..." and "control ..." in
@@ -23,7 +23,7 @@ trace_events() { # 0|1
 
 breakdowns() { # on|off
 	local b
-	for b in sysregs hypercalls wfx; do
+	for b in sysregs hypercalls wfx mmio ipi; do
 		echo "breakdown $b $1" >/sys/kernel/debug/kvm_exit_timing/control || return 1
 	done
 }
