@@ -13,6 +13,7 @@ use crate::pure::ipi_file::write_ipi;
 use crate::pure::row::RowStats;
 use crate::pure::table::{self, Header, RowSummary, Scope};
 use crate::pure::totals::add_buckets;
+use crate::registry::Registry;
 use crate::sys::clock;
 use crate::sys::debugfs::{FileSpec, ReadOnly, ReadWrite, SeqFile, Show, Store};
 use kernel::{c_str, prelude::*};
@@ -85,16 +86,7 @@ impl Show for Summary {
         reg.for_each_group(|group| {
             with_links(|links| group.for_each(|e| el2.add(&e.el2(links))));
         });
-        let header = Header {
-            kind: "summary",
-            scope: Scope::All {
-                live_vms: reg.live_vms(),
-                destroyed_vms: reg.destroyed_vms(),
-                vcpus,
-            },
-            clock: clocks::in_use(),
-            interval: clock::now().saturating_sub(reg.reset_at()),
-        };
+        let header = all_header("summary", &reg, vcpus);
         drop(reg);
         done(table::write_stats(out, &header, &s.rows, &el2))
     }
@@ -149,16 +141,7 @@ impl<const B: usize> Show for BreakdownFile<B> {
             vcpus += 1;
         });
         reg.add_retired_keyed(b, &mut sums);
-        let header = Header {
-            kind: b.name(),
-            scope: Scope::All {
-                live_vms: reg.live_vms(),
-                destroyed_vms: reg.destroyed_vms(),
-                vcpus,
-            },
-            clock: clocks::in_use(),
-            interval: clock::now().saturating_sub(reg.reset_at()),
-        };
+        let header = all_header(b.name(), &reg, vcpus);
         drop(reg);
         let on = breakdowns_on() & b.bit() != 0;
         done(write_breakdown(out, &header, b, on, &sums))
@@ -182,18 +165,24 @@ impl Show for Ipi {
             vcpus += 1;
         });
         reg.add_retired_ipi(&mut sums);
-        let header = Header {
-            kind: "ipi",
-            scope: Scope::All {
-                live_vms: reg.live_vms(),
-                destroyed_vms: reg.destroyed_vms(),
-                vcpus,
-            },
-            clock: clocks::in_use(),
-            interval: clock::now().saturating_sub(reg.reset_at()),
-        };
+        let header = all_header("ipi", &reg, vcpus);
         drop(reg);
         let (on, why_not) = ipi_state();
         done(write_ipi(out, &header, on, why_not, &sums, None))
+    }
+}
+
+/// The header of a file of kind `kind` covering every VM, of which `reg`
+/// is the bookkeeping and `vcpus` the vCPUs in use.
+fn all_header<'a>(kind: &'a str, reg: &Registry, vcpus: u64) -> Header<'a> {
+    Header {
+        kind,
+        scope: Scope::All {
+            live_vms: reg.live_vms(),
+            destroyed_vms: reg.destroyed_vms(),
+            vcpus,
+        },
+        clock: clocks::in_use(),
+        interval: clock::now().saturating_sub(reg.reset_at()),
     }
 }

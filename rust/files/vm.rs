@@ -69,15 +69,7 @@ impl Show for Summary {
             }
             (vcpus.len() as u64, el2_sum(vcpus))
         });
-        let header = Header {
-            kind: "summary",
-            scope: Scope::Vm {
-                vm: vm.name.as_str(),
-                vcpus,
-            },
-            clock: clocks::in_use(),
-            interval: clock::now().saturating_sub(vm.reset_at()),
-        };
+        let header = vm_header("summary", vm, vcpus);
         done(table::write_stats(out, &header, &s.rows, &el2))
     }
 }
@@ -128,15 +120,7 @@ impl<const B: usize> Show for BreakdownFile<B> {
             }
             vcpus.len() as u64
         });
-        let header = Header {
-            kind: b.name(),
-            scope: Scope::Vm {
-                vm: vm.name.as_str(),
-                vcpus,
-            },
-            clock: clocks::in_use(),
-            interval: clock::now().saturating_sub(vm.reset_at()),
-        };
+        let header = vm_header(b.name(), vm, vcpus);
         let on = breakdowns_on() & b.bit() != 0;
         done(write_breakdown(out, &header, b, on, &sums))
     }
@@ -158,15 +142,7 @@ impl Show for Ipi {
             for v in vcpus {
                 add_ipi_kinds(v.get(), &mut sums, &mut s.buckets);
             }
-            let header = Header {
-                kind: "ipi",
-                scope: Scope::Vm {
-                    vm: vm.name.as_str(),
-                    vcpus: vcpus.len() as u64,
-                },
-                clock: clocks::in_use(),
-                interval: clock::now().saturating_sub(vm.reset_at()),
-            };
+            let header = vm_header("ipi", vm, vcpus.len() as u64);
             let mut matrix = |f: &mut dyn FnMut(&_) -> core::fmt::Result| {
                 vcpus
                     .iter()
@@ -181,5 +157,18 @@ impl Show for Ipi {
                 Some(&mut matrix),
             ))
         })
+    }
+}
+
+/// The header of a file of kind `kind` covering `vm`'s `vcpus` vCPUs.
+fn vm_header<'a>(kind: &'a str, vm: &'a VmEntry, vcpus: u64) -> Header<'a> {
+    Header {
+        kind,
+        scope: Scope::Vm {
+            vm: vm.name.as_str(),
+            vcpus,
+        },
+        clock: clocks::in_use(),
+        interval: clock::now().saturating_sub(vm.reset_at()),
     }
 }

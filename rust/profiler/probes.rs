@@ -35,9 +35,7 @@ impl Pool {
             rate: self.rate(),
         }
     }
-}
 
-impl Pool {
     /// The entry's tables of the breakdowns on, if the probes for `C` key
     /// exits (none otherwise, at no cost).
     #[inline(always)]
@@ -48,9 +46,7 @@ impl Pool {
             Tables::NONE
         }
     }
-}
 
-impl Pool {
     /// The receiver's run entered at `entry` just ended: the SGIs posted
     /// to it that its list registers held are delivered. IPI latency is
     /// measured on the generic counter only (`entry` is on it then).

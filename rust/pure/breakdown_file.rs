@@ -8,8 +8,7 @@ use super::breakdown_sums::{KeyedSums, SUM_KEYS};
 use super::histogram::BUCKETS;
 use super::key_names::key_columns;
 use super::row::RowStats;
-use super::table::{display_len, per_second, write_header, Header, RowSummary};
-use super::wide::Dec;
+use super::table::{display_len, stats_cells, write_header, Header, RowSummary};
 use core::fmt::{self, Display, Write};
 
 const COLUMNS: [&str; 13] = [
@@ -26,7 +25,6 @@ fn cells(
     mut cell: impl FnMut(usize, &dyn Display) -> fmt::Result,
 ) -> fmt::Result {
     let r = RowSummary::new(*stats, buckets);
-    let s = &r.stats;
     match key.get() {
         Some((row, k)) => {
             let (name, detail) = key_columns(row, k);
@@ -40,16 +38,7 @@ fn cells(
             cell(2, &"-")?;
         }
     }
-    cell(3, &s.count)?;
-    cell(4, &s.min)?;
-    cell(5, &s.max)?;
-    cell(6, &s.avg())?;
-    cell(7, &Dec(s.total))?;
-    cell(8, &s.stddev())?;
-    cell(9, &r.p50)?;
-    cell(10, &r.p99)?;
-    cell(11, &per_second(s.count as u128, h))?;
-    cell(12, &per_second(s.total, h))
+    stats_cells(&r, h, 3, cell)
 }
 
 /// The key columns left-aligned, the numbers right-aligned, two spaces

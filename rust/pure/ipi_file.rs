@@ -6,9 +6,10 @@
 use super::histogram::BUCKETS;
 use super::ipi::{IpiKind, OTHER_SENDER};
 use super::row::RowStats;
-use super::table::{display_len, per_second, write_cell, write_header, Header, RowSummary};
+use super::table::{
+    display_len, stats_cells, write_cell, write_header, Header, RowSummary, COLUMNS,
+};
 use super::totals::add_buckets;
-use super::wide::Dec;
 use core::fmt::{self, Display, Write};
 
 /// The latency rows by kind, summed over receivers. About 7 KB: allocate
@@ -44,9 +45,6 @@ pub(crate) struct Cell {
 pub(crate) type Matrix<'a> =
     Option<&'a mut dyn FnMut(&mut dyn FnMut(&Cell) -> fmt::Result) -> fmt::Result>;
 
-const COLUMNS: [&str; 11] = [
-    "type", "count", "min", "max", "avg", "total", "stddev", "p50", "p99", "count/s", "total/s",
-];
 const MATRIX_COLUMNS: [&str; 7] = ["sender", "receiver", "count", "min", "max", "avg", "stddev"];
 
 fn kind_cells(
@@ -55,18 +53,8 @@ fn kind_cells(
     h: &Header<'_>,
     mut cell: impl FnMut(usize, &dyn Display) -> fmt::Result,
 ) -> fmt::Result {
-    let s = &r.stats;
     cell(0, &k.name())?;
-    cell(1, &s.count)?;
-    cell(2, &s.min)?;
-    cell(3, &s.max)?;
-    cell(4, &s.avg())?;
-    cell(5, &Dec(s.total))?;
-    cell(6, &s.stddev())?;
-    cell(7, &r.p50)?;
-    cell(8, &r.p99)?;
-    cell(9, &per_second(s.count as u128, h))?;
-    cell(10, &per_second(s.total, h))
+    stats_cells(r, h, 1, cell)
 }
 
 /// A sender's id, or `64+` for the shared row of higher ids.

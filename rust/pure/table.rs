@@ -164,18 +164,30 @@ fn row_cells(
     h: &Header<'_>,
     mut cell: impl FnMut(usize, &dyn Display) -> fmt::Result,
 ) -> fmt::Result {
-    let s = &r.stats;
     cell(0, &t.name())?;
-    cell(1, &s.count)?;
-    cell(2, &s.min)?;
-    cell(3, &s.max)?;
-    cell(4, &s.avg())?;
-    cell(5, &Dec(s.total))?;
-    cell(6, &s.stddev())?;
-    cell(7, &r.p50)?;
-    cell(8, &r.p99)?;
-    cell(9, &per_second(s.count as u128, h))?;
-    cell(10, &per_second(s.total, h))
+    stats_cells(r, h, 1, cell)
+}
+
+/// Calls `cell(column, value)` for the statistics columns of `r`, from
+/// `count` to `total/s`, numbered from `first`: the exit tables', and
+/// those of the breakdown and ipi files after their key columns.
+pub(crate) fn stats_cells(
+    r: &RowSummary,
+    h: &Header<'_>,
+    first: usize,
+    mut cell: impl FnMut(usize, &dyn Display) -> fmt::Result,
+) -> fmt::Result {
+    let s = &r.stats;
+    cell(first, &s.count)?;
+    cell(first + 1, &s.min)?;
+    cell(first + 2, &s.max)?;
+    cell(first + 3, &s.avg())?;
+    cell(first + 4, &Dec(s.total))?;
+    cell(first + 5, &s.stddev())?;
+    cell(first + 6, &r.p50)?;
+    cell(first + 7, &r.p99)?;
+    cell(first + 8, &per_second(s.count as u128, h))?;
+    cell(first + 9, &per_second(s.total, h))
 }
 
 /// The exit table: one row per exit type, columns aligned; then the
