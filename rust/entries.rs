@@ -242,9 +242,14 @@ impl VcpuEntry {
     }
 }
 
+/// How many files a VM's directory has.
+pub(crate) const VM_FILES: usize = 8;
+/// How many files a vCPU's directory has.
+pub(crate) const VCPU_FILES: usize = 8;
+
 /// A placed vCPU: its entry, owned by its files (stats, histogram and
 /// breakdowns).
-pub(crate) type VcpuNode = Files<VBox<VcpuEntry>, 7>;
+pub(crate) type VcpuNode = Files<VBox<VcpuEntry>, VCPU_FILES>;
 
 /// One VM, as its files see it. It owns its placed vCPUs.
 #[pin_data]

@@ -14,9 +14,10 @@ mod pool;
 mod probes;
 mod tree;
 
-pub(crate) use pool::{breakdowns_on, with_links};
+pub(crate) use pool::{breakdowns_on, irq_label, with_links};
 pub(crate) use tree::{Tree, TreeFiles};
 
+use crate::pure::breakdown::Breakdown;
 use crate::pure::command::ClockKind;
 use crate::pure::rate::Rate;
 use crate::pure::table::{self, Clock, Ownership};
@@ -41,6 +42,9 @@ struct Control {
     /// enabled: the hook is registered last and goes first.
     timing: Option<Probes<Tree, { probes::TIMING }>>,
     exit_hook: Option<ExitHook<Tree>>,
+    /// The probes on the host's interrupt handlers, while timing is
+    /// enabled with the `interrupts` breakdown on.
+    host_irqs: Option<Probes<Tree, 2>>,
     /// The clock the timing probes are built for.
     clock: ClockKind,
     /// The PMU cycle counters, held while the clock is `Cycles`: taken
@@ -79,6 +83,7 @@ impl Profiler {
             destroy: None,
             timing: None,
             exit_hook: None,
+            host_irqs: None,
             clock: ClockKind::Counter,
             cycles: None,
         };
@@ -160,13 +165,41 @@ impl Profiler {
         if new == old {
             return Ok(());
         }
+        if on && bit == Breakdown::Interrupts.bit() {
+            // Fails before anything changes if this kernel lacks them.
+            probes::HostIrqTracepoints::find()?;
+        }
         self.tree.set_breakdowns(new)?;
         if control.timing.is_some() && (old == 0) != (new == 0) {
             self.stop_timing(&mut control);
             self.start_chosen_timing(&mut control)
         } else {
-            Ok(())
+            self.sync_host_irqs(&mut control).inspect_err(|_| {
+                // Without its probes, the breakdown stays off.
+                let _ = self.tree.set_breakdowns(old);
+            })
         }
+    }
+
+    /// Registers the probes on the host's interrupt handlers if timing is
+    /// enabled with the `interrupts` breakdown on, unregisters them if
+    /// not.
+    fn sync_host_irqs(&self, control: &mut Control) -> Result {
+        let want = control.timing.is_some()
+            && self.tree.pool().breakdowns() & Breakdown::Interrupts.bit() != 0;
+        match (want, control.host_irqs.is_some()) {
+            (true, false) => {
+                let tps = probes::HostIrqTracepoints::find()?;
+                control.host_irqs = Some(Probes::register_with(
+                    self.tree.clone(),
+                    tps,
+                    probes::host_irqs,
+                )?);
+            }
+            (false, true) => control.host_irqs = None,
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Registers the timing probes and the hook for clock `C`.
@@ -176,7 +209,11 @@ impl Profiler {
             Ok(hook) => {
                 control.timing = Some(timing);
                 control.exit_hook = Some(hook);
-                Ok(())
+                let irqs = self.sync_host_irqs(control);
+                if irqs.is_err() {
+                    self.stop_timing(control);
+                }
+                irqs
             }
             Err(e) => {
                 if e == EBUSY {
@@ -192,6 +229,7 @@ impl Profiler {
     /// Unregisters the hook and the timing probes, and waits for the calls
     /// in flight; pending intervals are forgotten.
     fn stop_timing(&self, control: &mut Control) {
+        control.host_irqs = None;
         control.exit_hook = None;
         if control.timing.take().is_some() {
             self.tree.stop_recorders();

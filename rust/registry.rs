@@ -5,7 +5,7 @@
 //! left behind. The worker and the files reach it through the tree's
 //! `registry` lock; probes never do.
 
-use crate::entries::{Status, VcpuEntry, VmEntry};
+use crate::entries::{Status, VcpuEntry, VmEntry, VM_FILES};
 use crate::pure::breakdown::{Breakdown, KeyTable};
 use crate::pure::breakdown_sums::KeyedSums;
 use crate::pure::el2::El2Counts;
@@ -28,7 +28,7 @@ use kernel::prelude::*;
 /// own the VM's entry and, through it, its placed vCPUs.
 pub(crate) struct VmSlot {
     pub(crate) dir: Option<Dir>,
-    pub(crate) files: Files<Pin<KBox<VmEntry>>, 7>,
+    pub(crate) files: Files<Pin<KBox<VmEntry>>, VM_FILES>,
 }
 
 impl VmSlot {

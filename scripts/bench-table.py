@@ -123,7 +123,7 @@ def main():
     keyed = [n for n in names if (n, "module-breakdowns") in bench]
     if keyed:
         print()
-        print("The module with every breakdown on (sysregs, hypercalls, wfx, mmio, ipi) against all off,")
+        print("The module with every breakdown on (sysregs, hypercalls, wfx, mmio, interrupts, ipi) against all off,")
         print("instructions per round trip added to the patched kernel (medians):")
         print()
         print("| benchmark | all off | all on | on - off |")

@@ -23,7 +23,7 @@ trace_events() { # 0|1
 
 breakdowns() { # on|off
 	local b
-	for b in sysregs hypercalls wfx mmio ipi; do
+	for b in sysregs hypercalls wfx mmio interrupts ipi; do
 		echo "breakdown $b $1" >/sys/kernel/debug/kvm_exit_timing/control || return 1
 	done
 }

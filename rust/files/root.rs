@@ -5,7 +5,7 @@
 
 use super::{add_ipi_kinds, breakdown, done, ipi_state, ipi_sums, keyed_sums, scratch};
 use crate::profiler::clock as clocks;
-use crate::profiler::{breakdowns_on, with_links, Profiler, Tree};
+use crate::profiler::{breakdowns_on, irq_label, with_links, Profiler, Tree};
 use crate::pure::breakdown_file::write_breakdown;
 use crate::pure::command::{parse_command, Command};
 use crate::pure::exit_type::ExitType;
@@ -24,7 +24,7 @@ pub(crate) const SUMMARY: FileSpec<Tree> = FileSpec {
 };
 
 /// The root's files on the tree: the global summary and breakdowns.
-pub(crate) const TREE_FILES: [FileSpec<Tree>; 6] = [
+pub(crate) const TREE_FILES: [FileSpec<Tree>; 7] = [
     SUMMARY,
     FileSpec {
         name: c_str!("sysregs"),
@@ -41,6 +41,10 @@ pub(crate) const TREE_FILES: [FileSpec<Tree>; 6] = [
     FileSpec {
         name: c_str!("mmio"),
         ops: &ReadOnly::<BreakdownFile<3>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("interrupts"),
+        ops: &ReadOnly::<BreakdownFile<4>>::OPS,
     },
     FileSpec {
         name: c_str!("ipi"),
@@ -144,7 +148,7 @@ impl<const B: usize> Show for BreakdownFile<B> {
         let header = all_header(b.name(), &reg, vcpus);
         drop(reg);
         let on = breakdowns_on() & b.bit() != 0;
-        done(write_breakdown(out, &header, b, on, &sums))
+        done(write_breakdown(out, &header, b, on, &sums, &irq_label))
     }
 }
 

@@ -3,9 +3,9 @@
 //! A vCPU's files: `stats` and `histogram`, on its entry.
 
 use super::{add_ipi_kinds, breakdown, done, ipi_cells, ipi_state, ipi_sums, keyed_sums, scratch};
-use crate::entries::VcpuEntry;
+use crate::entries::{VcpuEntry, VCPU_FILES};
 use crate::profiler::clock as clocks;
-use crate::profiler::{breakdowns_on, with_links};
+use crate::profiler::{breakdowns_on, irq_label, with_links};
 use crate::pure::breakdown_file::write_breakdown;
 use crate::pure::exit_type::ExitType;
 use crate::pure::ipi_file::write_ipi;
@@ -16,7 +16,7 @@ use crate::sys::kvm::VmName;
 use kernel::{c_str, prelude::*};
 
 /// The files of a vCPU's directory.
-pub(crate) const FILES: [FileSpec<VcpuEntry>; 7] = [
+pub(crate) const FILES: [FileSpec<VcpuEntry>; VCPU_FILES] = [
     FileSpec {
         name: c_str!("stats"),
         ops: &ReadOnly::<Stats>::OPS,
@@ -40,6 +40,10 @@ pub(crate) const FILES: [FileSpec<VcpuEntry>; 7] = [
     FileSpec {
         name: c_str!("mmio"),
         ops: &ReadOnly::<BreakdownFile<3>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("interrupts"),
+        ops: &ReadOnly::<BreakdownFile<4>>::OPS,
     },
     FileSpec {
         name: c_str!("ipi"),
@@ -123,6 +127,7 @@ impl<const B: usize> Show for BreakdownFile<B> {
             b,
             on,
             &sums,
+            &irq_label,
         ))
     }
 }

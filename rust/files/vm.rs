@@ -3,9 +3,9 @@
 //! A VM's files: `summary` and `reset`, on its entry.
 
 use super::{add_ipi_kinds, breakdown, done, ipi_cells, ipi_state, ipi_sums, keyed_sums, scratch};
-use crate::entries::{VcpuNode, VmEntry};
+use crate::entries::{VcpuNode, VmEntry, VM_FILES};
 use crate::profiler::clock as clocks;
-use crate::profiler::{breakdowns_on, with_links};
+use crate::profiler::{breakdowns_on, irq_label, with_links};
 use crate::pure::breakdown_file::write_breakdown;
 use crate::pure::command::parse_vm_reset;
 use crate::pure::el2::El2Counts;
@@ -18,7 +18,7 @@ use crate::sys::debugfs::{FileSpec, ReadOnly, SeqFile, Show, Store, WriteOnly};
 use kernel::{c_str, prelude::*};
 
 /// The files of a VM's directory.
-pub(crate) const FILES: [FileSpec<VmEntry>; 7] = [
+pub(crate) const FILES: [FileSpec<VmEntry>; VM_FILES] = [
     FileSpec {
         name: c_str!("summary"),
         ops: &ReadOnly::<Summary>::OPS,
@@ -42,6 +42,10 @@ pub(crate) const FILES: [FileSpec<VmEntry>; 7] = [
     FileSpec {
         name: c_str!("mmio"),
         ops: &ReadOnly::<BreakdownFile<3>>::OPS,
+    },
+    FileSpec {
+        name: c_str!("interrupts"),
+        ops: &ReadOnly::<BreakdownFile<4>>::OPS,
     },
     FileSpec {
         name: c_str!("ipi"),
@@ -122,7 +126,7 @@ impl<const B: usize> Show for BreakdownFile<B> {
         });
         let header = vm_header(b.name(), vm, vcpus);
         let on = breakdowns_on() & b.bit() != 0;
-        done(write_breakdown(out, &header, b, on, &sums))
+        done(write_breakdown(out, &header, b, on, &sums, &irq_label))
     }
 }
 

@@ -10,6 +10,7 @@
 //! lock is a spinlock, the innermost lock of the module.
 
 use crate::entries::{VcpuEntry, VcpuLinks};
+use crate::pure::host_irq::{IrqLabel, IrqNames};
 use crate::pure::rate::Rate;
 use crate::sys::clock;
 use crate::sys::kvm::{RunningVcpu, Vcpu};
@@ -43,6 +44,11 @@ fn with_pool<R>(f: impl FnOnce(&Pool) -> R) -> Option<R> {
     // removal waits for the calls in progress.
     let pool = unsafe { p.as_ref() }?;
     Some(f(pool))
+}
+
+/// The label of host IRQ `irq`, for the files.
+pub(crate) fn irq_label(irq: u32) -> IrqLabel {
+    with_pool(|p| p.irq_names.label(irq)).unwrap_or(IrqLabel::unnamed(irq))
 }
 
 /// The breakdowns on, for the files (none once the pool is withdrawn).
@@ -80,6 +86,8 @@ pub(crate) struct Pool {
     rate: AtomicU64,
     /// The breakdowns on (a set of `Breakdown::bit`s).
     breakdowns: AtomicU8,
+    /// The names of the host IRQs INTERRUPT exits were keyed by.
+    irq_names: IrqNames,
 }
 
 impl Pool {
@@ -96,6 +104,7 @@ impl Pool {
             kick,
             rate: AtomicU64::new(Rate::ONE.bits()),
             breakdowns: AtomicU8::new(0),
+            irq_names <- kernel::init::zeroed(),
         }))
     }
 
@@ -201,6 +210,11 @@ impl Pool {
     #[inline(always)]
     pub(crate) fn breakdowns(&self) -> u8 {
         self.breakdowns.load(Ordering::Relaxed)
+    }
+
+    /// The names of the host IRQs seen after INTERRUPT exits.
+    pub(crate) fn irq_names(&self) -> &IrqNames {
+        &self.irq_names
     }
 
     pub(crate) fn set_breakdowns(&self, on: u8) {

@@ -19,13 +19,16 @@ use super::tree::Tree;
 use crate::entries::VcpuEntry;
 use crate::pure::breakdown::{self, Breakdown, MmioDevice, Tables, IPI_BIT};
 use crate::pure::classify::seen;
+use crate::pure::host_irq::{IPI_HANDLER_NAME, NO_IRQ};
 use crate::pure::ipi::sender_slot;
 use crate::pure::recorder::Wall;
 use crate::sys::clock::{self, TimingClock};
+use crate::sys::irq_tracepoints::{Found, InIrq, IpiEntry, IrqAction, IrqHandlerEntry};
 use crate::sys::kvm::{RunningVcpu, Vcpu};
 use crate::sys::kvm_exit_hook::GuestExit;
 use crate::sys::kvm_tracepoints::{self as tp, *};
 use crate::sys::tracepoint::Probe;
+use kernel::{prelude::*, str::CStr};
 
 impl Pool {
     /// The wall clock now, for a per-CPU clock's rare paths.
@@ -200,6 +203,45 @@ impl Pool {
     }
 }
 
+impl IrqHandlerEntry for Pool {
+    fn irq_handler_entry(&self, cx: &InIrq, irq: u32, action: &IrqAction) {
+        // Most interrupts on most CPUs interrupt no vCPU's thread.
+        let Some(e) = cx.running_vcpu().and_then(|v| VcpuEntry::of(v)) else {
+            return;
+        };
+        if e.recorder.on_host_irq(irq) && !self.irq_names().knows(irq) {
+            self.name_irq(irq, action);
+        }
+    }
+}
+
+impl IpiEntry for Pool {
+    fn ipi_entry(&self, cx: &InIrq, reason: &'static CStr) {
+        // The IPI whose handler keyed the pending INTERRUPT just now, if it
+        // has no name yet: it gets the kind this tells.
+        let Some(e) = cx.running_vcpu().and_then(|v| VcpuEntry::of(v)) else {
+            return;
+        };
+        if let Some(irq) = e.recorder.pending_interrupt().filter(|&k| k != NO_IRQ) {
+            if !self.irq_names().knows(irq) {
+                self.irq_names().name_ipi(irq, reason.as_bytes());
+            }
+        }
+    }
+}
+
+impl Pool {
+    /// Names `irq`, the first time an INTERRUPT exit is keyed by it, after
+    /// its handler; IPIs are named by the `ipi_entry` that follows.
+    #[cold]
+    fn name_irq(&self, irq: u32, action: &IrqAction) {
+        let name = action.name();
+        if name != IPI_HANDLER_NAME {
+            self.irq_names().name_device(irq, name);
+        }
+    }
+}
+
 impl VcpuCreate for Pool {
     fn vcpu_create(&self, _vcpu: &Vcpu) {
         self.vcpu_created();
@@ -228,6 +270,31 @@ pub(crate) fn timing<C: TimingClock>(tree: &Tree) -> [Probe<'_>; TIMING] {
         tp::sched_out::<C, _>(pool),
         tp::run_return::<C, _>(pool),
     ]
+}
+
+/// The tracepoints of the host's interrupt handlers.
+#[derive(Clone, Copy)]
+pub(crate) struct HostIrqTracepoints {
+    handler: Found<dyn IrqHandlerEntry>,
+    ipi: Found<dyn IpiEntry>,
+}
+
+impl HostIrqTracepoints {
+    /// Finds them in the kernel (`ENOENT` if it lacks one).
+    pub(crate) fn find() -> Result<Self> {
+        Ok(HostIrqTracepoints {
+            handler: Found::irq_handler_entry()?,
+            ipi: Found::ipi_entry()?,
+        })
+    }
+}
+
+/// The probes keying INTERRUPT exits by host IRQ, registered while timing
+/// is enabled with the `interrupts` breakdown on: they run on every host
+/// interrupt.
+pub(crate) fn host_irqs(tree: &Tree, tps: HostIrqTracepoints) -> [Probe<'_>; 2] {
+    let pool = tree.pool();
+    [tps.handler.probe(pool), tps.ipi.probe(pool)]
 }
 
 /// The guest-exit hook's data.

@@ -14,7 +14,7 @@
 //! take the first two.
 
 use super::pool::{Pool, POOL_BASE};
-use crate::entries::{Status, VcpuEntry, VmEntry};
+use crate::entries::{Status, VcpuEntry, VmEntry, VCPU_FILES, VM_FILES};
 use crate::pure::table::Memory;
 use crate::pure::text_buf::TextBuf;
 use crate::registry::{Registry, VmSlot};
@@ -75,8 +75,8 @@ impl WorkItem for Tree {
 
 /// The files each VM and vCPU gets.
 pub(crate) struct TreeFiles {
-    pub(crate) vm: [FileSpec<VmEntry>; 7],
-    pub(crate) vcpu: [FileSpec<VcpuEntry>; 7],
+    pub(crate) vm: [FileSpec<VmEntry>; VM_FILES],
+    pub(crate) vcpu: [FileSpec<VcpuEntry>; VCPU_FILES],
 }
 
 /// The counters of the control file that the tree keeps.

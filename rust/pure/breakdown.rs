@@ -32,10 +32,18 @@ pub(crate) enum Breakdown {
     /// DABT_IO_MEM, DABT_IO_MEM_IPI and DABT_IO_USER by device, 64 KiB
     /// region of guest-physical addresses, direction and size.
     Mmio,
+    /// INTERRUPT by the host interrupt that caused it (see `host_irq.rs`).
+    Interrupts,
 }
 
 impl Breakdown {
-    pub(crate) const ALL: [Breakdown; 4] = [Self::Sysregs, Self::Hypercalls, Self::Wfx, Self::Mmio];
+    pub(crate) const ALL: [Breakdown; 5] = [
+        Self::Sysregs,
+        Self::Hypercalls,
+        Self::Wfx,
+        Self::Mmio,
+        Self::Interrupts,
+    ];
     pub(crate) const COUNT: usize = Self::ALL.len();
 
     /// Its name: in `control` commands, and the name of its files.
@@ -45,6 +53,7 @@ impl Breakdown {
             Self::Hypercalls => "hypercalls",
             Self::Wfx => "wfx",
             Self::Mmio => "mmio",
+            Self::Interrupts => "interrupts",
         }
     }
 
@@ -56,6 +65,7 @@ impl Breakdown {
             Hvc32 | Hvc64 | Smc32 | Smc64 => Some(Self::Hypercalls),
             Wfx => Some(Self::Wfx),
             DabtIoMem | DabtIoMemIpi | DabtIoUser => Some(Self::Mmio),
+            Interrupt => Some(Self::Interrupts),
             _ => None,
         }
     }
@@ -76,6 +86,7 @@ pub(crate) const SWITCHES: [(&str, u8); Breakdown::COUNT + 1] = [
     (Breakdown::Hypercalls.name(), Breakdown::Hypercalls.bit()),
     (Breakdown::Wfx.name(), Breakdown::Wfx.bit()),
     (Breakdown::Mmio.name(), Breakdown::Mmio.bit()),
+    (Breakdown::Interrupts.name(), Breakdown::Interrupts.bit()),
     ("ipi", IPI_BIT),
 ];
 
@@ -164,7 +175,8 @@ impl MmioDevice {
 /// The key of an exit of first class `class` with syndrome `esr`; `x0`
 /// gives the guest's x0, read only for hypercalls, `ipa` the faulting
 /// guest-physical address, read only for data aborts. Classes no
-/// breakdown splits have key 0.
+/// breakdown splits have key 0, and so has INTERRUPT until the probe of
+/// the host's interrupt handlers keys it (`host_irq.rs`).
 #[inline(always)]
 pub(crate) fn key_of(
     class: ExitType,

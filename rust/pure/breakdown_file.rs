@@ -5,7 +5,9 @@
 
 use super::breakdown::{Breakdown, SlotKey, KEYS};
 use super::breakdown_sums::{KeyedSums, SUM_KEYS};
+use super::exit_type::ExitType;
 use super::histogram::BUCKETS;
+use super::host_irq::IrqLabel;
 use super::key_names::key_columns;
 use super::row::RowStats;
 use super::table::{display_len, stats_cells, write_header, Header, RowSummary};
@@ -22,10 +24,17 @@ fn cells(
     stats: &RowStats,
     buckets: &[u64; BUCKETS],
     h: &Header<'_>,
+    irq: &dyn Fn(u32) -> IrqLabel,
     mut cell: impl FnMut(usize, &dyn Display) -> fmt::Result,
 ) -> fmt::Result {
     let r = RowSummary::new(*stats, buckets);
     match key.get() {
+        Some((row @ ExitType::Interrupt, k)) => {
+            let label = irq(k);
+            cell(0, &row.name())?;
+            cell(1, &label.name())?;
+            cell(2, &label.detail())?;
+        }
         Some((row, k)) => {
             let (name, detail) = key_columns(row, k);
             cell(0, &row.name())?;
@@ -53,16 +62,18 @@ fn put(w: &mut impl Write, column: usize, v: &dyn Display, width: usize) -> fmt:
 
 /// A breakdown file: the header, whether the breakdown is `on`, its
 /// columns, then a row per key seen (by exit row, then key) and `OTHER`.
+/// `irq` labels the host IRQs of the `interrupts` breakdown.
 pub(crate) fn write_breakdown(
     w: &mut impl Write,
     h: &Header<'_>,
     b: Breakdown,
     on: bool,
     sums: &KeyedSums,
+    irq: &dyn Fn(u32) -> IrqLabel,
 ) -> fmt::Result {
     let mut widths = COLUMNS.map(str::len);
     sums.for_each_row(|key, stats, buckets| {
-        cells(key, stats, buckets, h, |c, v| {
+        cells(key, stats, buckets, h, irq, |c, v| {
             widths[c] = widths[c].max(display_len(v));
             Ok(())
         })
@@ -86,7 +97,7 @@ pub(crate) fn write_breakdown(
     }
     writeln!(w)?;
     sums.for_each_row(|key, stats, buckets| {
-        cells(key, stats, buckets, h, |c, v| put(w, c, v, widths[c]))?;
+        cells(key, stats, buckets, h, irq, |c, v| put(w, c, v, widths[c]))?;
         writeln!(w)
     })
 }

@@ -15,6 +15,7 @@ pub(crate) mod el2;
 pub(crate) mod el2_section;
 pub(crate) mod exit_type;
 pub(crate) mod histogram;
+pub(crate) mod host_irq;
 pub(crate) mod ipi;
 pub(crate) mod ipi_file;
 pub(crate) mod key_names;

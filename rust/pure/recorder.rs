@@ -40,6 +40,7 @@ use super::breakdown::Tables;
 use super::classify::{classify, refine};
 use super::exit_type::ExitType;
 use super::histogram::{bucket_of, Histogram};
+use super::host_irq::NO_IRQ;
 use super::rate::Rate;
 use super::row::Row;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -266,6 +267,37 @@ impl VcpuRecorder {
         if phase(m.state.get()) == Phase::InExit {
             m.key.set(m.key.get() | bits);
         }
+    }
+
+    /// The host handles interrupt `irq` (never [`NO_IRQ`]) in the vCPU's
+    /// thread. If the pending exit is an INTERRUPT not keyed yet (with a
+    /// breakdown on), `irq` is what caused it: it becomes the key, and this
+    /// returns true.
+    ///
+    /// Called from the interrupt, on the writer's CPU: the writer is
+    /// interrupted, but never while it writes the key (the exit probe runs
+    /// with interrupts masked, and the other writer of keys, the MMIO
+    /// probe, only for data aborts).
+    #[inline(always)]
+    pub(crate) fn on_host_irq(&self, irq: u32) -> bool {
+        let m = &self.machine;
+        let keyed = self.pending_interrupt().is_some_and(|k| k == NO_IRQ);
+        if keyed {
+            m.key.set(irq);
+        }
+        keyed
+    }
+
+    /// The key of the pending exit if it is an INTERRUPT (with a
+    /// breakdown on): the host IRQ that caused it, or [`NO_IRQ`] until its
+    /// handler runs.
+    #[inline(always)]
+    pub(crate) fn pending_interrupt(&self) -> Option<u32> {
+        let m = &self.machine;
+        let s = m.state.get();
+        let interrupt = phase(s) == Phase::InExit
+            && (s >> state::CLASS_SHIFT) as u8 == ExitType::Interrupt as u8;
+        interrupt.then(|| m.key.get())
     }
 
     /// A tracepoint that refines the pending exit's class fired.

@@ -3,7 +3,7 @@
 //! The module's version, shared by the kernel module and the host crates.
 
 /// Version of kvm_exit_timing; host tests check it against `Cargo.toml`.
-pub(crate) const VERSION: &str = "0.3.0";
+pub(crate) const VERSION: &str = "0.3.1";
 
 const MODINFO_KEY: &[u8] = b"version=";
 const MODINFO_LEN: usize = MODINFO_KEY.len() + VERSION.len() + 1;

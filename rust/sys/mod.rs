@@ -8,6 +8,7 @@
 pub(crate) mod clock;
 pub(crate) mod cycle_counter;
 pub(crate) mod debugfs;
+pub(crate) mod irq_tracepoints;
 pub(crate) mod kvm;
 pub(crate) mod kvm_abi;
 pub(crate) mod kvm_exit_hook;

@@ -92,29 +92,47 @@ impl<O: Send + Sync, const N: usize> Probes<O, N> {
     /// Registers the probes `make` builds on `owner`'s data, in order. If
     /// one fails, those before it are unregistered again.
     pub(crate) fn register(owner: Arc<O>, make: fn(&O) -> [Probe<'_>; N]) -> Result<Self> {
-        let probes = make(&owner);
-        for (i, p) in probes.iter().enumerate() {
-            if let Err(e) = p.register() {
-                for q in probes[..i].iter().rev() {
-                    q.unregister();
-                }
-                synchronize();
-                return Err(e);
-            }
-        }
-        // The borrow of `owner` ends here, but `Self` holds `owner` until
-        // after the probes are unregistered.
-        let probes = probes.map(|p| Probe {
-            tracepoint: p.tracepoint,
-            function: p.function,
-            data: p.data,
-            _data: PhantomData,
-        });
+        let probes = register_all(make(&owner))?;
         Ok(Probes {
             probes,
             _owner: owner,
         })
     }
+
+    /// [`Self::register`], for probes that `make` builds from `arg` too
+    /// (tracepoints found at run time, say).
+    pub(crate) fn register_with<A>(
+        owner: Arc<O>,
+        arg: A,
+        make: fn(&O, A) -> [Probe<'_>; N],
+    ) -> Result<Self> {
+        let probes = register_all(make(&owner, arg))?;
+        Ok(Probes {
+            probes,
+            _owner: owner,
+        })
+    }
+}
+
+/// Registers `probes` in order, or none if one fails. The borrow of their
+/// data ends here: the caller keeps its owner until after they are
+/// unregistered.
+fn register_all<const N: usize>(probes: [Probe<'_>; N]) -> Result<[Probe<'static>; N]> {
+    for (i, p) in probes.iter().enumerate() {
+        if let Err(e) = p.register() {
+            for q in probes[..i].iter().rev() {
+                q.unregister();
+            }
+            synchronize();
+            return Err(e);
+        }
+    }
+    Ok(probes.map(|p| Probe {
+        tracepoint: p.tracepoint,
+        function: p.function,
+        data: p.data,
+        _data: PhantomData,
+    }))
 }
 
 impl<O, const N: usize> Drop for Probes<O, N> {

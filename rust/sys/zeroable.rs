@@ -6,6 +6,7 @@
 
 use crate::pure::breakdown::KeyTable;
 use crate::pure::breakdown_sums::KeyedSums;
+use crate::pure::host_irq::IrqNames;
 use crate::pure::ipi::IpiTable;
 use crate::pure::ipi_file::IpiSums;
 use crate::pure::totals::Totals;
@@ -21,3 +22,6 @@ unsafe impl Zeroable for KeyTable {}
 unsafe impl Zeroable for IpiTable {}
 // SAFETY: integers only: all-zero is empty sums.
 unsafe impl Zeroable for IpiSums {}
+// SAFETY: atomics only (a free slot's IRQ is 0): all-zero is an empty
+// table.
+unsafe impl Zeroable for IrqNames {}

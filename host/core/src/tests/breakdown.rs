@@ -10,6 +10,7 @@ use crate::pure::breakdown_sums::{KeyedSums, SUM_KEYS};
 use crate::pure::classify::{ARM_EXCEPTION_IRQ, ARM_EXCEPTION_TRAP};
 use crate::pure::exit_type::ExitType::{self, *};
 use crate::pure::histogram::BUCKETS;
+use crate::pure::host_irq::IrqLabel;
 use crate::pure::key_names::key_columns;
 use crate::pure::table::{Clock, Header, Scope};
 use std::boxed::Box;
@@ -163,7 +164,7 @@ fn record_sysregs(
     let r = new_recorder();
     let t: Box<KeyTable> = zeroed();
     let tables = Tables {
-        tables: [Some(&*t), None, None, None],
+        tables: [Some(&*t), None, None, None, None],
         on: Breakdown::Sysregs.bit(),
     };
     let mut now = 1000;
@@ -202,7 +203,7 @@ fn the_recorder_adds_each_exit_to_its_key_and_the_rest_to_other() {
     r.request_reset(0);
     assert_eq!(r.read_slot(&t, 0, &mut b).1.count, 0);
     let tables = Tables {
-        tables: [Some(&*t), None, None, None],
+        tables: [Some(&*t), None, None, None, None],
         on: Breakdown::Sysregs.bit(),
     };
     r.on_exit_keyed(1, 2, ARM_EXCEPTION_IRQ, 0, |_| 0, tables);
@@ -229,7 +230,7 @@ fn a_reset_while_a_breakdown_is_off_empties_its_table_too() {
     );
     // On again: the table starts empty.
     let tables = Tables {
-        tables: [Some(&*t), None, None, None],
+        tables: [Some(&*t), None, None, None, None],
         on: Breakdown::Sysregs.bit(),
     };
     let esr = sys64(3, 0, 0, 4, 1, 0, true);
@@ -314,7 +315,15 @@ fn breakdown_file_layout() {
         interval: 1000,
     };
     let mut out = String::new();
-    write_breakdown(&mut out, &h, Breakdown::Sysregs, true, &s).unwrap();
+    write_breakdown(
+        &mut out,
+        &h,
+        Breakdown::Sysregs,
+        true,
+        &s,
+        &IrqLabel::unnamed,
+    )
+    .unwrap();
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].ends_with(" sysregs"));
     assert!(lines.contains(&"# breakdown: on"));
@@ -342,6 +351,14 @@ fn breakdown_file_layout() {
         assert_eq!(l.len(), lines[cols].len(), "aligned: {l}");
     }
     let mut off = String::new();
-    write_breakdown(&mut off, &h, Breakdown::Wfx, false, &zeroed()).unwrap();
+    write_breakdown(
+        &mut off,
+        &h,
+        Breakdown::Wfx,
+        false,
+        &zeroed(),
+        &IrqLabel::unnamed,
+    )
+    .unwrap();
     assert!(off.contains("# breakdown: off (write 'breakdown wfx on' to control)\n"));
 }

@@ -69,5 +69,5 @@ fn only_timeinguest_and_descheduled_are_not_exits() {
 #[test]
 fn version_matches_cargo_and_modinfo() {
     assert_eq!(version::VERSION, env!("CARGO_PKG_VERSION"));
-    assert_eq!(&version::MODINFO[..], b"version=0.3.0\0");
+    assert_eq!(&version::MODINFO[..], b"version=0.3.1\0");
 }

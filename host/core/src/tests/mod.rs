@@ -8,6 +8,7 @@ mod classify;
 mod command;
 mod exit_type;
 mod histogram;
+mod host_irq;
 mod ipi;
 mod rate;
 mod recorder;

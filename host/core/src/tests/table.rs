@@ -60,7 +60,7 @@ fn stats_table_layout() {
     let mut out = String::new();
     write_stats(&mut out, &header("stats"), &sample(), &El2Counts::default()).unwrap();
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "# kvm_exit_timing 0.3.0 stats");
+    assert_eq!(lines[0], "# kvm_exit_timing 0.3.1 stats");
     assert_eq!(lines[1], "# vm: 1234-11");
     assert_eq!(lines[2], "# vcpu: 2");
     assert_eq!(lines[3], "# clock: test counter");
@@ -167,7 +167,7 @@ fn aggregated_scopes_say_what_they_cover() {
     };
     write_stats(&mut out, &h, &sample(), &El2Counts::default()).unwrap();
     assert!(out.starts_with(
-        "# kvm_exit_timing 0.3.0 summary\n# vms: 5 (2 live, 3 destroyed)\n# vcpus: 7\n"
+        "# kvm_exit_timing 0.3.1 summary\n# vms: 5 (2 live, 3 destroyed)\n# vcpus: 7\n"
     ));
     let mut out = String::new();
     h.scope = Scope::Vm {
@@ -242,9 +242,9 @@ fn control_file() {
     write_control(&mut out, &status, &CLOCK).unwrap();
     assert_eq!(
         out,
-        "# kvm_exit_timing 0.3.0 control\n\
+        "# kvm_exit_timing 0.3.1 control\n\
          # write: reset | enable | disable | clock counter | clock cycles | breakdown NAME on | breakdown NAME off\n\
-         state: enabled\nbreakdowns: sysregs on hypercalls off wfx on mmio off ipi off\n\
+         state: enabled\nbreakdowns: sysregs on hypercalls off wfx on mmio off interrupts off ipi off\n\
          clock: test counter\nunit: ticks\nfrequency: 1000 Hz\ncycle_counter: not in use\nvms: 1\nvcpus: 2\npool: 8\n\
          dropped_no_state: 3\ndropped_unpaired: 0\nalloc_failures: 0\ndebugfs_failures: 0\n\
          memory: 300 bytes\nmemory_per_vcpu: 100 bytes\nmemory_per_vm: 50 bytes\n"
