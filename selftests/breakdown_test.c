@@ -15,6 +15,11 @@
  * - mmio: N GIC distributor reads and M user MMIO reads at each of two
  *   64 KiB regions, 4 and 8 bytes wide, give those rows by device,
  *   region, direction and size;
+ * - interrupts: a guest spins while another thread signals the vCPU's
+ *   thread S times (each signal is a reschedule IPI to its CPU): its
+ *   INTERRUPT exits are keyed by named host IRQs, IPI_RESCHEDULE and the
+ *   host's timer among them, and no row counts more than the host took
+ *   of that IRQ (/proc/interrupts);
  * - a VM's file sums its vCPUs, the global file keeps a destroyed VM's
  *   rows, a reset empties them, and a breakdown switched off adds nothing.
  *
@@ -27,6 +32,7 @@
 #define _GNU_SOURCE	/* sched_getcpu(), CPU affinity */
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/psci.h>
@@ -35,6 +41,7 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "ket_gic.h"
+#include "ket_irqs.h"
 #include "ket_module.h"
 #include "ket_opt.h"
 #include "ket_run.h"
@@ -45,8 +52,10 @@
 #define M	100
 #define SMCCC_ARCH_FEATURES	0x80000001u
 #define SMCCC_VERSION		0x80000000u
+#define SIGNALS			20
+#define SPIN_MS			400
 
-enum op { OP_SYSREGS, OP_HYPERCALLS, OP_WFI, OP_WFE, OP_MMIO };
+enum op { OP_SYSREGS, OP_HYPERCALLS, OP_WFI, OP_WFE, OP_MMIO, OP_SPIN };
 
 /* The second user MMIO region of OP_MMIO, 64 KiB above the first. */
 #define MMIO_GPA_2	(KET_MMIO_GPA + 0x10000)
@@ -99,6 +108,16 @@ static void guest_mmio(void)
 	}
 }
 
+/* SPIN_MS of guest time without a trap: only interrupts make it exit. */
+static void guest_spin(void)
+{
+	uint64_t hz = read_sysreg(cntfrq_el0);
+	uint64_t end = read_sysreg(cntvct_el0) + hz * SPIN_MS / 1000;
+
+	while (read_sysreg(cntvct_el0) < end)
+		;
+}
+
 /* The first WFE of each pair consumes the event SEVL sets; the second
  * would wait, so KVM traps it if HCR_EL2.TWE is set. */
 static void guest_wfes(void)
@@ -135,6 +154,9 @@ static void guest_code(void)
 	case OP_MMIO:
 		guest_mmio();
 		break;
+	case OP_SPIN:
+		guest_spin();
+		break;
 	}
 	GUEST_SYNC(1);
 	GUEST_DONE();
@@ -168,6 +190,8 @@ struct phase {
 	struct ket_table t0, t1;
 	uint64_t wfi, wfe;	/* KVM's wfi_exit_stat, wfe_exit_stat changes */
 	uint64_t spurious;	/* WFIs that woke without their SPI */
+	int signals;		/* sent to the vCPU's thread (-1: none, one CPU) */
+	struct ket_irqs irqs0, irqs1;	/* /proc/interrupts before and after */
 };
 
 static uint64_t delta(const struct phase *p, const char *type, const char *key,
@@ -200,7 +224,8 @@ static bool adds_up(const struct ket_breakdown *b, const struct ket_table *t)
 		    (!strcmp(b->kind, "hypercalls") &&
 		     (!strncmp(name, "HVC", 3) || !strncmp(name, "SMC", 3))) ||
 		    (!strcmp(b->kind, "wfx") && !strcmp(name, "WFX")) ||
-		    (!strcmp(b->kind, "mmio") && !strncmp(name, "DABT_IO_", 8)))
+		    (!strcmp(b->kind, "mmio") && !strncmp(name, "DABT_IO_", 8)) ||
+		    (!strcmp(b->kind, "interrupts") && !strcmp(name, "INTERRUPT")))
 			rows += t->rows[i].count;
 	}
 	if (keyed != rows)
@@ -234,6 +259,64 @@ static pthread_t share_cpu(bool *stop, cpu_set_t *old)
 	return t;
 }
 
+/* The thread that signals the vCPU's thread, from another CPU. */
+struct signaller {
+	pthread_t vcpu_thread, thread;
+	bool stop;
+	int sent;
+};
+
+static void on_signal(int sig)
+{
+}
+
+static void *signal_vcpu(void *arg)
+{
+	struct signaller *s = arg;
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED) && s->sent < SIGNALS) {
+		usleep(SPIN_MS * 1000 / (2 * SIGNALS));
+		pthread_kill(s->vcpu_thread, SIGUSR1);
+		s->sent++;
+	}
+	return NULL;
+}
+
+/* Pins the calling thread (the vCPU's) to its CPU and starts the
+ * signaller on another one; false if there is no other CPU. */
+static bool start_signaller(struct signaller *s, cpu_set_t *old)
+{
+	cpu_set_t here, there;
+	pthread_attr_t attr;
+	int cpu = sched_getcpu(), i;
+
+	memset(s, 0, sizeof(*s));
+	signal(SIGUSR1, on_signal);
+	TEST_ASSERT(!sched_getaffinity(0, sizeof(*old), old), "sched_getaffinity");
+	CPU_ZERO(&here);
+	CPU_SET(cpu, &here);
+	CPU_ZERO(&there);
+	for (i = 0; i < CPU_SETSIZE; i++)
+		if (i != cpu && CPU_ISSET(i, old))
+			CPU_SET(i, &there);
+	if (!CPU_COUNT(&there))
+		return false;
+	TEST_ASSERT(!sched_setaffinity(0, sizeof(here), &here), "sched_setaffinity");
+	s->vcpu_thread = pthread_self();
+	pthread_attr_init(&attr);
+	pthread_attr_setaffinity_np(&attr, sizeof(there), &there);
+	TEST_ASSERT(!pthread_create(&s->thread, &attr, signal_vcpu, s), "pthread_create");
+	pthread_attr_destroy(&attr);
+	return true;
+}
+
+static void stop_signaller(struct signaller *s, const cpu_set_t *old)
+{
+	__atomic_store_n(&s->stop, true, __ATOMIC_RELAXED);
+	pthread_join(s->thread, NULL);
+	sched_setaffinity(0, sizeof(*old), old);
+}
+
 /* Runs @op's phase in a fresh VM, with breakdown @name on; then checks
  * the whole table against the breakdown and KVM's stats. */
 static void run_phase(enum op op, const char *name, struct phase *p)
@@ -243,7 +326,8 @@ static void run_phase(enum op op, const char *name, struct phase *p)
 	struct ket_breakdown end;
 	struct ket_table final;
 	uint64_t wfi0, wfe0;
-	bool stop = false;
+	bool stop = false, signalling = false;
+	struct signaller signaller;
 	pthread_t spinner;
 	cpu_set_t affinity;
 
@@ -254,6 +338,10 @@ static void run_phase(enum op op, const char *name, struct phase *p)
 	wfe0 = ket_vcpu_stat(vcpu, "wfe_exit_stat");
 	if (op == OP_WFE)
 		spinner = share_cpu(&stop, &affinity);
+	if (op == OP_SPIN) {
+		ket_proc_interrupts(&p->irqs0);
+		signalling = start_signaller(&signaller, &affinity);
+	}
 	if (op == OP_WFI)
 		ket_wake_each_wfi(vm, vcpu, N);
 	else
@@ -265,6 +353,11 @@ static void run_phase(enum op op, const char *name, struct phase *p)
 		pthread_join(spinner, NULL);
 		sched_setaffinity(0, sizeof(affinity), &affinity);
 	}
+	if (signalling)
+		stop_signaller(&signaller, &affinity);
+	p->signals = signalling ? signaller.sent : -1;
+	if (op == OP_SPIN)
+		ket_proc_interrupts(&p->irqs1);
 	ket_vcpu_breakdown(vm, 0, name, &p->after);
 	ket_vcpu_table(vm, 0, &p->t1);
 	p->wfi = ket_vcpu_stat(vcpu, "wfi_exit_stat") - wfi0;
@@ -353,6 +446,65 @@ static void test_mmio(void)
 			 N, M, gicd, user4, user8);
 }
 
+/* The host's count of interrupt @key/@detail (a row of the interrupts
+ * file) over the phase: of IRQ n for "irqn", of the IPI of its kind. */
+static int64_t host_count(const struct phase *p, const char *key, const char *detail)
+{
+	static const char *const ipis[][2] = {
+		{ "IPI_RESCHEDULE", "Rescheduling interrupts" },
+		{ "IPI_CALL_FUNC", "Function call interrupts" },
+		{ "IPI_CPU_STOP", "CPU stop interrupts" },
+		{ "IPI_TIMER", "Timer broadcast interrupts" },
+		{ "IPI_IRQ_WORK", "IRQ work interrupts" },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ipis); i++)
+		if (!strcmp(key, ipis[i][0]))
+			return ket_irq_count(&p->irqs1, NULL, ipis[i][1]) -
+			       ket_irq_count(&p->irqs0, NULL, ipis[i][1]);
+	if (!strncmp(detail, "irq", 3))
+		return ket_irq_count(&p->irqs1, detail + 3, NULL) -
+		       ket_irq_count(&p->irqs0, detail + 3, NULL);
+	return -1;
+}
+
+static void test_interrupts(void)
+{
+	struct phase p;
+	uint64_t resched, timer = 0, unnamed = 0, total;
+	bool bounded = true;
+	int i;
+
+	run_phase(OP_SPIN, "interrupts", &p);
+	for (i = 0; i < p.after.nrows; i++) {
+		const struct ket_key_row *r = &p.after.rows[i];
+		uint64_t d = delta(&p, r->type, r->key, r->detail);
+		int64_t host;
+
+		if (strcmp(r->type, "INTERRUPT") || !d)
+			continue;
+		if (!strcmp(r->key, "IRQ"))
+			unnamed += d;
+		if (!strcmp(r->key, "arch_timer"))
+			timer += d;
+		host = host_count(&p, r->key, r->detail);
+		ksft_print_msg("  %-20s %-8s %6lu exits, %6ld taken by the host\n", r->key, r->detail,
+			       d, host);
+		if (host >= 0 && d > host)
+			bounded = false;
+	}
+	resched = delta(&p, "INTERRUPT", "IPI_RESCHEDULE", NULL);
+	total = row_delta(&p, "INTERRUPT");
+	if (p.signals < 0) {
+		ksft_test_result_skip("interrupts: one CPU, the vCPU's thread cannot be signalled from another\n");
+		return;
+	}
+	ksft_test_result(bounded && !unnamed && timer >= 1 && resched >= 1 && total >= timer + resched,
+			 "interrupts: a spinning guest whose thread got %d signals has %lu INTERRUPT exits: %lu IPI_RESCHEDULE, %lu arch_timer, %lu unnamed; none above the host's counts\n",
+			 p.signals, total, resched, timer, unnamed);
+}
+
 /* A VM's file sums its vCPUs; the global file keeps a destroyed VM's. */
 static void test_scopes(void)
 {
@@ -436,7 +588,7 @@ int main(int argc, char *argv[])
 
 	ksft_print_header();
 	ket_require_module();
-	ksft_set_plan(15);
+	ksft_set_plan(17);
 	for (i = 0; i < KET_BREAKDOWNS; i++) {
 		char cmd[32];
 
@@ -444,19 +596,21 @@ int main(int argc, char *argv[])
 		control(cmd);
 	}
 	ket_control_text("breakdowns", state, sizeof(state));
-	ksft_test_result(!strcmp(state, "sysregs on hypercalls on wfx on mmio on ipi off"),
+	ksft_test_result(!strcmp(state, "sysregs on hypercalls on wfx on mmio on interrupts on ipi off"),
 			 "control: breakdowns: %s\n", state);
 	test_sysregs();
 	test_hypercalls();
 	test_wfx();
 	test_mmio();
+	test_interrupts();
 	test_scopes();
 	test_off();
 	control("breakdown hypercalls off");
 	control("breakdown wfx off");
 	control("breakdown mmio off");
+	control("breakdown interrupts off");
 	ket_control_text("breakdowns", state, sizeof(state));
-	TEST_ASSERT(!strcmp(state, "sysregs off hypercalls off wfx off mmio off ipi off"),
+	TEST_ASSERT(!strcmp(state, "sysregs off hypercalls off wfx off mmio off interrupts off ipi off"),
 		    "breakdowns: %s", state);
 	ksft_finished();
 }

@@ -9,8 +9,10 @@
  * blanks, other case, truncated words, at an offset (lseek+write, pwrite),
  * running into an unmapped page, valid. A classifier written from
  * rust/sys/debugfs/file_ops.rs write() and rust/pure/command.rs predicts
- * every outcome; the words include "breakdown sysregs on" and "breakdown
- * wfx off", which must change the control file's breakdowns line. Two
+ * every outcome; the words include "breakdown sysregs on", "breakdown
+ * wfx off" and "breakdown interrupts on" (which registers probes on the
+ * host's interrupt handlers), which must change the control file's
+ * breakdowns line. Two
  * VMs have made known numbers of HVC64 exits: the control state must stay
  * "enabled" after every input, both counts unchanged every 100 inputs, and
  * accepted writes must do what the ABI says: reset empties both VMs, a
@@ -50,7 +52,7 @@ static const char *const cat_names[NR_CATS] = {
 	"prefix", "offset", "fault", "valid",
 };
 enum how { AT_ZERO, SEEK, PWRITE };
-enum cmd { NONE, RESET, ENABLE, DISABLE, SYSREGS_ON, WFX_OFF, VM_RESET };
+enum cmd { NONE, RESET, ENABLE, DISABLE, SYSREGS_ON, WFX_OFF, INTERRUPTS_ON, VM_RESET };
 enum { E_OK, E_INVAL, E_FAULT, E_SPIPE, E_OTHER, NR_E };
 
 struct input {
@@ -62,9 +64,10 @@ struct input {
 
 /* The control file's words, in enum cmd's order, then the reset file's. */
 static const char *const words[] = {
-	"reset", "enable", "disable", "breakdown sysregs on", "breakdown wfx off", "1",
+	"reset", "enable", "disable", "breakdown sysregs on", "breakdown wfx off",
+	"breakdown interrupts on", "1",
 };
-#define CONTROL_WORDS	5
+#define CONTROL_WORDS	6
 /* Allocated: the selftest library copies a program's static data into
  * each guest's memory. */
 static char *data;
@@ -288,11 +291,15 @@ static bool check_effect(enum cmd cmd)
 		run_hvcs(0, 5, false);
 		ok &= counts_ok("5 HVCs while disabled");
 		enable();
-	} else if (cmd == SYSREGS_ON || cmd == WFX_OFF) {
+	} else if (cmd == SYSREGS_ON || cmd == WFX_OFF || cmd == INTERRUPTS_ON) {
+		static const char *const want[] = {
+			[SYSREGS_ON] = "sysregs on", [WFX_OFF] = "wfx off",
+			[INTERRUPTS_ON] = "interrupts on",
+		};
 		char state[96];
 
 		ket_control_text("breakdowns", state, sizeof(state));
-		ok = strstr(state, cmd == SYSREGS_ON ? "sysregs on" : "wfx off") &&
+		ok = strstr(state, want[cmd]) &&
 		     counts_ok("after a breakdown command");
 	}
 	if (!want_hvc[0])
@@ -404,7 +411,8 @@ int main(int argc, char **argv)
 	TEST_ASSERT(counts_ok("at the start"), "HVC64 counts wrong before any input");
 
 	feed(true, n);
-	TEST_ASSERT(!ket_control_write("breakdown sysregs off"), "cannot switch sysregs off");
+	TEST_ASSERT(!ket_control_write("breakdown sysregs off") &&
+		    !ket_control_write("breakdown interrupts off"), "cannot switch the breakdowns off");
 	feed(false, n);
 	kvm_vm_free(vms[0]);
 	kvm_vm_free(vms[1]);

@@ -291,7 +291,8 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(!ket_control_write("breakdown sysregs on") &&
 		    !ket_control_write("breakdown hypercalls on") &&
 		    !ket_control_write("breakdown wfx on") &&
-		    !ket_control_write("breakdown mmio on"), "cannot switch the breakdowns on");
+		    !ket_control_write("breakdown mmio on") &&
+		    !ket_control_write("breakdown interrupts on"), "cannot switch the breakdowns on");
 
 	for (r = 0; r < READERS; r++) {
 		readers[r].hist = malloc(sizeof(*readers[r].hist));
@@ -362,7 +363,8 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(!ket_control_write("breakdown sysregs off") &&
 		    !ket_control_write("breakdown hypercalls off") &&
 		    !ket_control_write("breakdown wfx off") &&
-		    !ket_control_write("breakdown mmio off"), "cannot switch the breakdowns off");
+		    !ket_control_write("breakdown mmio off") &&
+		    !ket_control_write("breakdown interrupts off"), "cannot switch the breakdowns off");
 	ksft_test_result(vms == vms0 && nvcpus == vcpus0,
 			 "control: vms: %lu, vcpus: %lu within 10 s (before the test: %lu, %lu)\n",
 			 vms, nvcpus, vms0, vcpus0);

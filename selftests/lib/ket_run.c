@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE	/* pthread_tryjoin_np() */
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 

@@ -272,7 +272,8 @@ int ket_read_histogram(const char *path, struct ket_histogram *h)
 	return 0;
 }
 
-const char *const ket_breakdowns[KET_BREAKDOWNS] = { "sysregs", "hypercalls", "wfx", "mmio" };
+const char *const ket_breakdowns[KET_BREAKDOWNS] = { "sysregs", "hypercalls", "wfx", "mmio",
+						     "interrupts" };
 
 bool ket_is_breakdown(const char *name)
 {

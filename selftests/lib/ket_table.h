@@ -79,7 +79,7 @@ struct ket_histogram {
 int ket_read_histogram(const char *path, struct ket_histogram *h);
 
 /* The breakdowns: control's "breakdown NAME on|off", the files' names. */
-#define KET_BREAKDOWNS	4
+#define KET_BREAKDOWNS	5
 extern const char *const ket_breakdowns[KET_BREAKDOWNS];
 
 /* Whether @name is a breakdown file's name. */
@@ -95,7 +95,7 @@ struct ket_key_row {
 #define KET_MAX_KEY_ROWS	65	/* 64 keys per file, then OTHER */
 
 struct ket_breakdown {
-	char kind[16];		/* sysregs | hypercalls | wfx | mmio */
+	char kind[16];		/* sysregs, hypercalls, wfx, mmio, interrupts */
 	bool on;		/* "# breakdown: on" */
 	uint64_t vcpus;
 	int nrows;		/* the last is OTHER */
