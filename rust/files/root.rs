@@ -11,7 +11,7 @@ use crate::pure::command::{parse_command, Command};
 use crate::pure::exit_type::ExitType;
 use crate::pure::ipi_file::write_ipi;
 use crate::pure::row::RowStats;
-use crate::pure::table::{self, Header, RowSummary, Scope};
+use crate::pure::table::{self, Forwarded, Header, RowSummary, Scope};
 use crate::pure::totals::add_buckets;
 use crate::registry::Registry;
 use crate::sys::clock;
@@ -86,13 +86,15 @@ impl Show for Summary {
             add_buckets(&mut s.buckets, &s.more);
             s.rows[t as usize] = RowSummary::new(stats, &s.buckets);
         }
+        let mut forwarded = Forwarded::default();
+        reg.for_each_in_use(|e| forwarded.add(e.recorder.forwarded()));
         let mut el2 = reg.retired_el2();
         reg.for_each_group(|group| {
             with_links(|links| group.for_each(|e| el2.add(&e.el2(links))));
         });
         let header = all_header("summary", &reg, vcpus);
         drop(reg);
-        done(table::write_stats(out, &header, &s.rows, &el2))
+        done(table::write_stats(out, &header, &s.rows, &forwarded, &el2))
     }
 }
 

@@ -9,7 +9,7 @@ use crate::profiler::{breakdowns_on, irq_label, with_links};
 use crate::pure::breakdown_file::write_breakdown;
 use crate::pure::exit_type::ExitType;
 use crate::pure::ipi_file::write_ipi;
-use crate::pure::table::{self, Header, RowSummary, Scope};
+use crate::pure::table::{self, Forwarded, Header, RowSummary, Scope};
 use crate::sys::clock;
 use crate::sys::debugfs::{FileSpec, ReadOnly, SeqFile, Show};
 use crate::sys::kvm::VmName;
@@ -82,10 +82,13 @@ impl Show for Stats {
             s.rows[t as usize] = RowSummary::new(stats, &s.buckets);
         }
         let el2 = with_links(|links| e.el2(links)).unwrap_or_default();
+        let mut forwarded = Forwarded::default();
+        forwarded.add(e.recorder.forwarded());
         done(table::write_stats(
             out,
             &header("stats", e, &vm),
             &s.rows,
+            &forwarded,
             &el2,
         ))
     }

@@ -11,7 +11,7 @@ use crate::pure::command::parse_vm_reset;
 use crate::pure::el2::El2Counts;
 use crate::pure::exit_type::ExitType;
 use crate::pure::ipi_file::write_ipi;
-use crate::pure::table::{self, Header, RowSummary, Scope};
+use crate::pure::table::{self, Forwarded, Header, RowSummary, Scope};
 use crate::pure::totals::sum_row;
 use crate::sys::clock;
 use crate::sys::debugfs::{FileSpec, ReadOnly, SeqFile, Show, Store, WriteOnly};
@@ -65,16 +65,20 @@ impl Show for Summary {
         let mut s = scratch()?;
         let s = &mut *s;
         // One pass under the VM's lock: every row covers the same vCPUs.
-        let (vcpus, el2) = vm.with_vcpus(|vcpus| {
+        let (vcpus, el2, forwarded) = vm.with_vcpus(|vcpus| {
             for t in ExitType::ALL {
                 let recorders = vcpus.iter().map(|v| &v.get().recorder);
                 let stats = sum_row(t, recorders, &mut s.buckets, &mut s.more);
                 s.rows[t as usize] = RowSummary::new(stats, &s.buckets);
             }
-            (vcpus.len() as u64, el2_sum(vcpus))
+            let mut forwarded = Forwarded::default();
+            for v in vcpus.iter() {
+                forwarded.add(v.get().recorder.forwarded());
+            }
+            (vcpus.len() as u64, el2_sum(vcpus), forwarded)
         });
         let header = vm_header("summary", vm, vcpus);
-        done(table::write_stats(out, &header, &s.rows, &el2))
+        done(table::write_stats(out, &header, &s.rows, &forwarded, &el2))
     }
 }
 

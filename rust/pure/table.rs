@@ -66,6 +66,40 @@ pub(crate) struct Header<'a> {
     pub(crate) interval: u64,
 }
 
+/// Exits forwarded to user space and not over yet, by row: each is
+/// counted in its row once its vCPU enters the guest again (see
+/// `VcpuRecorder::forwarded`). KVM counts them already.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Forwarded {
+    counts: [u32; ExitType::COUNT],
+}
+
+impl Forwarded {
+    /// Adds a vCPU's forwarded exit, if it has one.
+    pub(crate) fn add(&mut self, row: Option<ExitType>) {
+        if let Some(t) = row {
+            self.counts[t as usize] = self.counts[t as usize].saturating_add(1);
+        }
+    }
+
+    /// `# forwarded: N`, then the rows, `(DABT_IO_USER 1, HVC64 1)`.
+    fn write(&self, w: &mut impl Write) -> fmt::Result {
+        let total = self.counts.iter().fold(0u64, |n, &c| n + u64::from(c));
+        write!(w, "# forwarded: {total}")?;
+        let mut sep = " (";
+        for (t, &c) in ExitType::ALL.iter().zip(&self.counts) {
+            if c != 0 {
+                write!(w, "{sep}{} {c}", t.name())?;
+                sep = ", ";
+            }
+        }
+        if total != 0 {
+            w.write_str(")")?;
+        }
+        writeln!(w)
+    }
+}
+
 /// One row's statistics and percentiles.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct RowSummary {
@@ -196,6 +230,7 @@ pub(crate) fn write_stats(
     w: &mut impl Write,
     h: &Header<'_>,
     rows: &[RowSummary; ExitType::COUNT],
+    forwarded: &Forwarded,
     el2: &El2Counts,
 ) -> fmt::Result {
     let mut widths = COLUMNS.map(str::len);
@@ -212,6 +247,7 @@ pub(crate) fn write_stats(
         .filter(|(t, _)| t.is_exit())
         .fold(0u64, |n, (_, r)| n.saturating_add(r.stats.count));
     writeln!(w, "# exits: {exits}")?;
+    forwarded.write(w)?;
     for (c, name) in COLUMNS.iter().enumerate() {
         write_cell(w, c, name, widths[c])?;
     }

@@ -119,6 +119,33 @@ static void check_columns(const char *path, char *line, const char *const *names
 	TEST_ASSERT(c == n, "%s: %d columns", path, c);
 }
 
+/* "# forwarded: N", then "(ROW n, ROW n)" when N is not 0. */
+static void parse_forwarded(const char *path, const char *line, struct ket_table *t)
+{
+	const char *p = line + 13;
+	uint64_t sum = 0;
+	char name[32];
+	uint64_t n;
+	int len;
+
+	TEST_ASSERT(sscanf(p, "%" SCNu64 "%n", &t->forwarded, &len) == 1, "%s: bad '%s'", path, line);
+	p += len;
+	if (*p == ' ')
+		p++;
+	if (*p == '(')
+		p++;
+	while (*p && *p != ')') {
+		TEST_ASSERT(sscanf(p, "%31s %" SCNu64 "%n", name, &n, &len) == 2,
+			    "%s: bad '%s'", path, line);
+		t->forwarded_rows[ket_type(name)] += n;
+		sum += n;
+		p += len;
+		if (*p == ',')
+			p += 2;
+	}
+	TEST_ASSERT(sum == t->forwarded, "%s: '%s' does not add up", path, line);
+}
+
 /* A line of the EL2 section: its header lines, columns, then rows. */
 static void parse_el2_line(const char *path, char *line, struct ket_table *t, int *row)
 {
@@ -179,6 +206,8 @@ int ket_read_table(const char *path, struct ket_table *t)
 			sscanf(line, "# frequency: %" SCNu64 " Hz", &t->hz);
 			sscanf(line, "# interval: %*s s since reset (%" SCNu64, &t->interval);
 			sscanf(line, "# exits: %" SCNu64, &t->exits);
+			if (!strncmp(line, "# forwarded: ", 13))
+				parse_forwarded(path, line, t);
 			continue;
 		}
 		if (row == -1) {

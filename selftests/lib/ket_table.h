@@ -44,6 +44,8 @@ struct ket_table {
 	uint64_t hz;
 	uint64_t interval;	/* ticks since reset */
 	uint64_t exits;		/* the "# exits:" line */
+	/* "# forwarded:": exits forwarded to user space, not counted yet */
+	uint64_t forwarded, forwarded_rows[KET_EXIT_TYPES];
 	struct ket_row rows[KET_EXIT_TYPES];
 	/* The EL2 section: "# traps: N (H to the host, E at EL2)", counts */
 	uint64_t traps, traps_to_host, traps_at_el2;

@@ -3,8 +3,9 @@
 //! The recorder's reader side: any thread, any time. Readers copy rows
 //! under the writer's sequence count and retry if it moved.
 
-use super::{epoch, Anomalies, VcpuRecorder};
+use super::{epoch, phase, state, Anomalies, Phase, VcpuRecorder};
 use crate::pure::breakdown::{KeyTable, SlotKey};
+use crate::pure::classify::refine;
 use crate::pure::exit_type::ExitType;
 use crate::pure::histogram::BUCKETS;
 use crate::pure::row::RowStats;
@@ -14,6 +15,20 @@ impl VcpuRecorder {
     /// Clock value of the latest reset, or of the start of timing.
     pub(crate) fn reset_at(&self) -> u64 {
         self.reset_at.load(Ordering::Relaxed)
+    }
+
+    /// The row of the exit the vCPU forwarded to user space (KVM_RUN
+    /// returned 0 to have it handled there), if it has not entered the
+    /// guest since: that exit is counted only then, user space's time
+    /// being its own. A snapshot of the writer's state, exact while the
+    /// vCPU's thread is stopped outside KVM_RUN.
+    pub(crate) fn forwarded(&self) -> Option<ExitType> {
+        let s = self.machine.state.get();
+        let pending = phase(s) == Phase::InExit || s & state::MOVED != 0;
+        (pending && s & state::FORWARDED != 0).then(|| {
+            let class = ExitType::ALL[(s >> state::CLASS_SHIFT) as usize % ExitType::COUNT];
+            refine(class, (s >> state::SEEN_SHIFT) as u8)
+        })
     }
 
     pub(crate) fn anomalies(&self) -> Anomalies {

@@ -58,7 +58,14 @@ fn sample() -> [RowSummary; ExitType::COUNT] {
 #[test]
 fn stats_table_layout() {
     let mut out = String::new();
-    write_stats(&mut out, &header("stats"), &sample(), &El2Counts::default()).unwrap();
+    write_stats(
+        &mut out,
+        &header("stats"),
+        &sample(),
+        &Forwarded::default(),
+        &El2Counts::default(),
+    )
+    .unwrap();
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "# kvm_exit_timing 0.3.1 stats");
     assert_eq!(lines[1], "# vm: 1234-11");
@@ -69,9 +76,10 @@ fn stats_table_layout() {
     assert_eq!(lines[6], "# interval: 4.000000 s since reset (4000 ticks)");
     // The three HVC64 exits: the INTERRUPT one is still pending.
     assert_eq!(lines[7], "# exits: 3");
-    let table = &lines[8..9 + ExitType::COUNT];
+    assert_eq!(lines[8], "# forwarded: 0");
+    let table = &lines[9..10 + ExitType::COUNT];
     // Then the EL2 section.
-    assert_eq!(lines.len(), 9 + ExitType::COUNT + 4 + El2Row::COUNT);
+    assert_eq!(lines.len(), 10 + ExitType::COUNT + 4 + El2Row::COUNT);
     let names: Vec<&str> = table[0].split_whitespace().collect();
     assert_eq!(
         names,
@@ -108,14 +116,43 @@ fn stats_table_layout() {
 }
 
 #[test]
+fn forwarded_exits_are_said_by_row() {
+    let mut f = Forwarded::default();
+    f.add(None);
+    f.add(Some(ExitType::DabtIoUser));
+    f.add(Some(ExitType::Hvc64));
+    f.add(Some(ExitType::DabtIoUser));
+    let mut out = String::new();
+    write_stats(
+        &mut out,
+        &header("stats"),
+        &sample(),
+        &f,
+        &El2Counts::default(),
+    )
+    .unwrap();
+    assert!(
+        out.contains("\n# exits: 3\n# forwarded: 3 (HVC64 1, DABT_IO_USER 2)\n"),
+        "{out}"
+    );
+}
+
+#[test]
 fn el2_section_layout() {
     let mut el2 = El2Counts::default();
     el2.0[El2Row::Sys64 as usize] = 1;
     el2.0[El2Row::FpAsimd as usize] = 4;
     let mut out = String::new();
-    write_stats(&mut out, &header("stats"), &sample(), &el2).unwrap();
+    write_stats(
+        &mut out,
+        &header("stats"),
+        &sample(),
+        &Forwarded::default(),
+        &el2,
+    )
+    .unwrap();
     let lines: Vec<&str> = out.lines().collect();
-    let section = &lines[9 + ExitType::COUNT..];
+    let section = &lines[10 + ExitType::COUNT..];
     assert_eq!(section[0], "");
     assert_eq!(
         section[1],
@@ -165,7 +202,14 @@ fn aggregated_scopes_say_what_they_cover() {
         destroyed_vms: 3,
         vcpus: 7,
     };
-    write_stats(&mut out, &h, &sample(), &El2Counts::default()).unwrap();
+    write_stats(
+        &mut out,
+        &h,
+        &sample(),
+        &Forwarded::default(),
+        &El2Counts::default(),
+    )
+    .unwrap();
     assert!(out.starts_with(
         "# kvm_exit_timing 0.3.1 summary\n# vms: 5 (2 live, 3 destroyed)\n# vcpus: 7\n"
     ));
@@ -175,7 +219,14 @@ fn aggregated_scopes_say_what_they_cover() {
         vcpus: 4,
     };
     h.interval = 0;
-    write_stats(&mut out, &h, &sample(), &El2Counts::default()).unwrap();
+    write_stats(
+        &mut out,
+        &h,
+        &sample(),
+        &Forwarded::default(),
+        &El2Counts::default(),
+    )
+    .unwrap();
     assert!(out.contains("# vm: 9-12\n# vcpus: 4\n"));
     assert!(out.contains("# interval: 0.000000 s since reset (0 ticks)\n"));
 }
@@ -256,7 +307,14 @@ fn a_cycles_table_says_so_and_keeps_wall_clock_rates() {
     let mut h = header("stats");
     h.clock = CYCLES;
     let mut out = String::new();
-    write_stats(&mut out, &h, &sample(), &El2Counts::default()).unwrap();
+    write_stats(
+        &mut out,
+        &h,
+        &sample(),
+        &Forwarded::default(),
+        &El2Counts::default(),
+    )
+    .unwrap();
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[3], "# clock: test cycles");
     assert_eq!(lines[4], "# unit: cycles");
