@@ -2,6 +2,7 @@
 #define _GNU_SOURCE	/* pthread_tryjoin_np() */
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -167,8 +168,15 @@ void ket_wake_each_wfi(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t n)
 
 	pthread_create(&thread, NULL, run_to_sync_1, vcpu);
 	for (i = 1; i <= n; i++) {
-		while (ket_stat_read(fd, "wfi_exit_stat") - *spurious < base + i)
+		time_t give_up = time(NULL) + 60;
+
+		/* A minute at most: then say where it stands rather than hang. */
+		while (ket_stat_read(fd, "wfi_exit_stat") - *spurious < base + i) {
+			TEST_ASSERT(time(NULL) < give_up,
+				    "WFI %lu of %lu did not trap within 60 s: wfi_exit_stat %lu (%lu before), %lu spurious wakes",
+				    i, n, ket_stat_read(fd, "wfi_exit_stat"), base, *spurious);
 			usleep(100);
+		}
 		ket_inject_spi_edge(vm, KET_SPI_INTID);
 	}
 	pthread_join(thread, NULL);
