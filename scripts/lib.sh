@@ -17,6 +17,11 @@ KET_KERNEL_PIN=6.12.117-1~deb12u1
 KET_RUSTC_PIN=1.96.0+dfsg1-1~deb12u2
 KET_BINDGEN_VERSION=0.70.1
 KET_BUSYBOX_PIN=1:1.35.0-4+deb12u1+b1
+# The VMM and the workloads of the Linux guests inside the bed (arm64).
+KET_QEMU_PIN=1:7.2+dfsg-7+deb12u18+b3
+KET_STRESSNG_PIN=0.15.06-2
+KET_RTTESTS_PIN=2.4-1
+KET_SYSBENCH_PIN=1.0.20+ds-5
 
 # Toolchain the kernel build must use: Debian's rustc (rustup's, first on
 # PATH, lacks the core source and makes CONFIG_RUST silently vanish) and
@@ -110,12 +115,15 @@ ket_toolchain_id() {
 # checker (KASAN, kmemleak, UBSAN, fault injection...) for make stress;
 # it, like the benchmark kernels, reads the counter inline (no erratum
 # workaround built in), so make check runs both of the module's reads.
-KET_VARIANTS="test unpatched bench bench-unpatched debug"
+# "guest" is the kernel of the Linux guests QEMU boots inside the bed:
+# unpatched, no debug checks, what the workloads need (guest.config).
+KET_VARIANTS="test unpatched bench bench-unpatched debug guest"
 ket_variant_fragments() {
 	case "$1" in
 	test|unpatched) echo "$KET_ROOT/configs/base.config $KET_ROOT/configs/checks.config $KET_ROOT/configs/ls2080.config" ;;
 	bench|bench-unpatched) echo "$KET_ROOT/configs/base.config $KET_ROOT/configs/bench.config" ;;
 	debug) echo "$KET_ROOT/configs/base.config $KET_ROOT/configs/checks.config $KET_ROOT/configs/debug.config" ;;
+	guest) echo "$KET_ROOT/configs/guest.config" ;;
 	*) ket_die "unknown kernel variant '$1' (known: $KET_VARIANTS)" ;;
 	esac
 }
@@ -123,7 +131,7 @@ ket_variant_fragments() {
 # The patches a variant applies, in series order, as paths.
 ket_variant_patches() {
 	local p
-	case "$1" in *unpatched) return 0 ;; esac
+	case "$1" in *unpatched|guest) return 0 ;; esac
 	while read -r p; do
 		case "$p" in ''|'#'*) continue ;; esac
 		echo "$KET_ROOT/patches/6.12/$p"
@@ -187,11 +195,32 @@ ket_setup() {
 	return "$rc"
 }
 
+# Builds what runs Linux guests inside the bed: their kernel (variant
+# guest), their initramfs with the workloads, and QEMU with the libraries
+# it loads. Sets KET_VMM_PACK, KET_VM_IMAGE and KET_VM_CPIO (made in the
+# directory DIR). Usage: ket_build_vm DIR
+ket_build_vm() {
+	local kdir workloads
+	ket_step kdir "build: Linux guests' kernel (guest)" \
+		"$KET_ROOT/scripts/build-kernel.sh" guest || return 1
+	KET_VM_IMAGE=$kdir/arch/arm64/boot/Image
+	ket_step KET_VMM_PACK "pack: QEMU (Debian arm64) and its libraries" \
+		"$KET_ROOT/scripts/pack-debian.sh" vmm "qemu-system-arm=$KET_QEMU_PIN" \
+		-- /usr/bin/qemu-system-aarch64 || return 1
+	ket_step workloads "pack: the guests' workloads (Debian arm64)" \
+		"$KET_ROOT/scripts/pack-debian.sh" workloads "stress-ng=$KET_STRESSNG_PIN" \
+		"rt-tests=$KET_RTTESTS_PIN" "sysbench=$KET_SYSBENCH_PIN" \
+		-- /usr/bin/stress-ng /usr/bin/cyclictest /usr/bin/hackbench /usr/bin/sysbench || return 1
+	ket_step KET_VM_CPIO "build: Linux guests' initramfs" \
+		"$KET_ROOT/scripts/make-vm-initramfs.sh" "$kdir" "$workloads" "$1/vm-initramfs.cpio"
+}
+
 # Builds what a boot of kernel VARIANT needs and packs it into the
 # initramfs CPIO: the kernel, the module (none for an unpatched variant,
 # which has no tracepoints to attach to), the selftests (built against
 # this kernel, or the tree TESTS names when given, to run the very same
-# programs on two kernels) and the initramfs. Sets KET_BUILT_KDIR,
+# programs on two kernels) and the initramfs, with what runs Linux guests
+# for the test and debug kernels (ket_build_vm). Sets KET_BUILT_KDIR,
 # KET_BUILT_KO and KET_BUILT_TESTS. Returns non-zero at the first step
 # that fails. Usage: ket_build_guest VARIANT CPIO [TESTS]
 ket_build_guest() {
@@ -209,8 +238,16 @@ ket_build_guest() {
 	[ -n "$KET_BUILT_TESTS" ] ||
 		ket_step KET_BUILT_TESTS "build: kselftests, in-tree KVM + ours ($variant)" \
 			"$KET_ROOT/scripts/build-selftests.sh" "$KET_BUILT_KDIR" || return 1
+	# The hosts that run Linux guests: the test and debug kernels.
+	local vm=()
+	case "$variant" in
+	test|debug)
+		ket_build_vm "$(dirname "$cpio")" || return 1
+		vm=("$KET_VMM_PACK" "$KET_VM_IMAGE" "$KET_VM_CPIO")
+		;;
+	esac
 	ket_step KET_BUILT_CPIO "build: initramfs ($variant)" "$KET_ROOT/scripts/make-initramfs.sh" \
-		"$KET_BUILT_KDIR" "$KET_BUILT_TESTS" "$KET_BUILT_KO" "$cpio"
+		"$KET_BUILT_KDIR" "$KET_BUILT_TESTS" "$KET_BUILT_KO" "$cpio" "${vm[@]}"
 }
 
 # A new directory for one run's initramfs, logs and results, named after
@@ -220,4 +257,54 @@ ket_run_dir() {
 	dir=$KET_CACHE/runs/$1-$(date +%Y%m%d-%H%M%S)
 	mkdir -p "$dir"
 	echo "$dir"
+}
+
+# busybox-static:arm64 from Debian, pinned, cached by version.
+ket_busybox() {
+	local dir deb ver dl known
+	ver=$KET_BUSYBOX_PIN
+	# Captured first: grep -q leaving early would fail apt-cache with
+	# SIGPIPE, and pipefail the test.
+	known=$(apt-cache madison busybox-static:arm64 2>/dev/null || true)
+	if ! grep -qF " $ver " <<<"$known"; then
+		ver=$(apt-cache policy busybox-static:arm64 2>/dev/null | awk '/Candidate:/ { print $2 }')
+		# shellcheck disable=SC2015 # ket_die when either test fails
+		[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
+			ket_die "busybox-static:arm64 not known to apt; run scripts/setup.sh (it adds the arm64 architecture)"
+		ket_warn "busybox-static:arm64 $KET_BUSYBOX_PIN is gone from the archive; using $ver (untested)"
+	fi
+	dir=$KET_CACHE/busybox-arm64-${ver//[:~+]/_}
+	if [ ! -x "$dir/bin/busybox" ]; then
+		ket_log "downloading busybox-static:arm64 $ver"
+		rm -rf "$dir" && mkdir -p "$dir"
+		# apt downloads as its sandbox user, who cannot reach a cache
+		# below a private home: download under /tmp.
+		dl=$(mktemp -d)
+		chmod 0777 "$dl"
+		(cd "$dl" && apt-get download -q "busybox-static:arm64=$ver" >/dev/null) ||
+			ket_die "apt-get download busybox-static:arm64=$ver failed"
+		deb=$(ls "$dl"/*.deb)
+		dpkg-deb -x "$deb" "$dir/root"
+		mkdir -p "$dir/bin" && mv "$dir/root/bin/busybox" "$dir/bin/busybox"
+		rm -rf "$dl" "$dir/root"
+	fi
+	echo "$dir/bin/busybox"
+}
+
+# gen_init_cpio's lines for every directory, file and symbolic link of the
+# tree DIR, at the same paths in the initramfs (but the directories every
+# initramfs of the bed makes first, and the pack's own .ket-* files).
+ket_tree_spec() { # dir
+	(cd "$1" && find . -mindepth 1 ! -name '.ket-*' | sed 's|^\.||' | sort) | while read -r p; do
+		case "$p" in
+		/dev|/proc|/sys|/tmp|/bin|/sbin|/usr|/usr/bin|/usr/sbin|/root|/ket) continue ;;
+		esac
+		if [ -L "$1$p" ]; then
+			echo "slink $p $(readlink "$1$p") 0777 0 0"
+		elif [ -d "$1$p" ]; then
+			echo "dir $p 0755 0 0"
+		else
+			echo "file $p $1$p $(stat -c %a "$1$p") 0 0"
+		fi
+	done
 }

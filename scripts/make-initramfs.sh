@@ -3,45 +3,22 @@
 #
 # Pack the guest's initramfs: static busybox (arm64), guest/init with its
 # library and jobs (guest/lib.sh, guest/jobs/), the module, our selftests
-# and tools, and the in-tree KVM selftests.
+# and tools, and the in-tree KVM selftests; and, given a VM payload, what
+# runs Linux guests inside the bed: QEMU with the libraries it loads (a
+# pack of scripts/pack-debian.sh, at /), the guests' kernel and initramfs
+# and guest/vm/run-vm, in /ket/vm.
 # Usage: make-initramfs.sh KDIR SELFTESTS_OUT MODULE_KO|none OUTPUT_CPIO
+#                          [VMM_PACK VM_IMAGE VM_CPIO]
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-kdir=$1 tests=$2 ko=$3 cpio=$4
+kdir=$1 tests=$2 ko=$3 cpio=$4 vmm=${5:-} vm_image=${6:-} vm_cpio=${7:-}
 gen=$kdir/usr/gen_init_cpio
 [ -x "$gen" ] || ket_die "$gen missing: $kdir is not a built kernel tree with initramfs support"
 
-# busybox-static:arm64 from Debian, pinned, cached by version.
-busybox_bin() {
-	local dir deb ver
-	ver=$KET_BUSYBOX_PIN
-	if ! apt-cache madison busybox-static:arm64 2>/dev/null | grep -qF " $ver "; then
-		ver=$(apt-cache policy busybox-static:arm64 2>/dev/null | awk '/Candidate:/ { print $2 }')
-		# shellcheck disable=SC2015 # ket_die when either test fails
-		[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
-			ket_die "busybox-static:arm64 not known to apt; run scripts/setup.sh (it adds the arm64 architecture)"
-		ket_warn "busybox-static:arm64 $KET_BUSYBOX_PIN is gone from the archive; using $ver (untested)"
-	fi
-	dir=$KET_CACHE/busybox-arm64-${ver//[:~+]/_}
-	if [ ! -x "$dir/bin/busybox" ]; then
-		ket_log "downloading busybox-static:arm64 $ver"
-		rm -rf "$dir" && mkdir -p "$dir"
-		# apt downloads as its sandbox user, who cannot reach a cache
-		# below a private home: download under /tmp.
-		dl=$(mktemp -d)
-		chmod 0777 "$dl"
-		(cd "$dl" && apt-get download -q "busybox-static:arm64=$ver" >/dev/null) ||
-			ket_die "apt-get download busybox-static:arm64=$ver failed"
-		deb=$(ls "$dl"/*.deb)
-		dpkg-deb -x "$deb" "$dir/root"
-		mkdir -p "$dir/bin" && mv "$dir/root/bin/busybox" "$dir/bin/busybox"
-		rm -rf "$dl" "$dir/root"
-	fi
-	echo "$dir/bin/busybox"
-}
-
+# Not inside the spec's block: a failure there would not stop the script.
+busybox=$(ket_busybox)
 spec=$(mktemp)
 trap 'rm -f "$spec"' EXIT
 {
@@ -55,7 +32,7 @@ trap 'rm -f "$spec"' EXIT
 	for j in "$KET_ROOT"/guest/jobs/*.sh; do
 		echo "file /ket/guest/jobs/$(basename "$j") $j 0644 0 0"
 	done
-	echo "file /bin/busybox $(busybox_bin) 0755 0 0"
+	echo "file /bin/busybox $busybox 0755 0 0"
 	echo "slink /bin/sh busybox 0777 0 0"
 	[ "$ko" = none ] || echo "file /ket/kvm_exit_timing.ko $ko 0644 0 0"
 	echo "file /ket/upstream.list $KET_ROOT/selftests/upstream.list 0644 0 0"
@@ -70,6 +47,13 @@ trap 'rm -f "$spec"' EXIT
 	# Every in-tree KVM test program (the job upstream-all runs them all).
 	(cd "$tests/kvm" && find . -maxdepth 2 -type f -perm -u+x ! -name '*.o' | sed 's|^\./||' | sort) |
 		while read -r t; do echo "file /ket/kvm/$t $tests/kvm/$t 0755 0 0"; done
+	if [ -n "$vmm" ]; then
+		ket_tree_spec "$vmm"
+		echo "dir /ket/vm 0755 0 0"
+		echo "file /ket/vm/run-vm $KET_ROOT/guest/vm/run-vm 0755 0 0"
+		echo "file /ket/vm/Image $vm_image 0644 0 0"
+		echo "file /ket/vm/initramfs.cpio $vm_cpio 0644 0 0"
+	fi
 } >"$spec"
 mkdir -p "$(dirname "$cpio")"
 "$gen" "$spec" >"$cpio"
