@@ -34,6 +34,10 @@ scale_args() { # test quick|full
 	oversubscribe_test:quick) echo "-s 3" ;;    oversubscribe_test:full) echo "-s 60" ;;
 	hostile_input_test:quick) echo "-n 500" ;;  hostile_input_test:full) echo "-n 10000" ;;
 	reader_test:quick) echo "-s 3" ;;           reader_test:full) echo "-s 60" ;;
+	# Linux guests under QEMU: the workloads, then guests killed while the
+	# module comes and goes.
+	qemu_guest_test:quick) echo "-w mix,ipi,io,timer -d 4 -l 3" ;;
+	qemu_guest_test:full) echo "-w mix,ipi,io,timer,idle,cpu,memory -d 8 -l 50" ;;
 	esac
 }
 
