@@ -12,8 +12,9 @@ KET=/sys/kernel/debug/kvm_exit_timing
 KVM=/sys/kernel/debug/kvm
 
 # The exit rows of a table, by share of the time spent handling exits
-# (TIMEINGUEST and DESCHEDULED are not exits): "ROW share%" for the top 3,
-# the handling time in seconds, and TIMEINGUEST's share of all the time.
+# (TIMEINGUEST and DESCHEDULED are not exits): "ROW share%" for the top 3
+# (WFX's time is the guest's wait in WFI, said so), the handling time in
+# seconds, and TIMEINGUEST's share of all the time.
 where_time_went() { # summary-file
 	awk '
 		/^# frequency: / { hz = $3 }
@@ -29,7 +30,8 @@ where_time_went() { # summary-file
 				for (j = 1; j <= n; j++)
 					if (!done[j] && (!best || t[j] > t[best])) best = j
 				done[best] = 1
-				line = line sprintf("%s%s %.1f%%", i > 1 ? ", " : "", row[best], 100 * t[best] / sum)
+				line = line sprintf("%s%s %.1f%%%s", i > 1 ? ", " : "", row[best], 100 * t[best] / sum,
+					row[best] == "WFX" ? " (the guest waiting in WFI)" : "")
 			}
 			printf "%s of %.3f s handling exits; the vCPUs spent %.1f%% of their time in the guest\n",
 				line, sum / hz, 100 * guest / (guest + sum)
