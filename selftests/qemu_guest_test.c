@@ -140,7 +140,7 @@ static bool find_vm(struct vm *vm)
 	snprintf(prefix, sizeof(prefix), "%d-", vm->pid);
 	while ((e = readdir(d)))
 		if (!strncmp(e->d_name, prefix, strlen(prefix)))
-			snprintf(vm->name, sizeof(vm->name), "%s", e->d_name);
+			snprintf(vm->name, sizeof(vm->name), "%.31s", e->d_name);
 	closedir(d);
 	return vm->name[0];
 }
@@ -223,7 +223,7 @@ static void stop_vm(const struct vm *vm)
 
 			if (e->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "%s/%s/stat", dir, e->d_name);
+			snprintf(path, sizeof(path), "%s/%.16s/stat", dir, e->d_name);
 			f = fopen(path, "r");
 			if (!f)
 				continue;
