@@ -4,7 +4,8 @@
 # Build (or reuse) the 6.12 arm64 kernel of a variant and print its tree's
 # path on stdout. Usage: build-kernel.sh [variant]   (default: test)
 # Variants: test (patched, the bed's kernel), unpatched (its baseline),
-# bench and bench-unpatched (the same without the debug checks).
+# bench and bench-unpatched (the same without the debug checks), debug
+# (every checker, for make stress), guest (the Linux guests' kernel).
 #
 # The tree is cached under $KET_CACHE, keyed by a hash of every input:
 # kernel package version, patches, config fragments, toolchain versions
@@ -34,8 +35,9 @@ start=$(date +%s)
 ket_log "kernel ($variant): extracting $(basename "$tarball") ($(ket_pkg_version "$KET_KERNEL_PKG"))"
 tar -xf "$tarball" -C "$tmp" --strip-components=1
 
-case "$variant" in *unpatched) ;; *) ket_log "kernel ($variant): applying patches/6.12/series" ;; esac
-for p in $(ket_variant_patches "$variant"); do
+patches=$(ket_variant_patches "$variant")
+[ -z "$patches" ] || ket_log "kernel ($variant): applying patches/6.12/series"
+for p in $patches; do
 	[ -f "$p" ] || ket_die "patch listed in series is missing: ${p#"$KET_ROOT"/}"
 	if ! out=$(patch -d "$tmp" -p1 --forward --batch <"$p" 2>&1); then
 		echo "$out" >&2
@@ -57,6 +59,7 @@ cat $fragments >"$tmp/ket.config"
 make -C "$tmp" -s "${kargs[@]}" KCONFIG_ALLCONFIG=ket.config allnoconfig >/dev/null
 # Kconfig drops options whose dependencies fail without a word: check all.
 bad=0
+# shellcheck disable=SC2086 # fragments is a list of paths without spaces
 while IFS= read -r line; do
 	case "$line" in
 	CONFIG_*=*)
