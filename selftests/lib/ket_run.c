@@ -136,7 +136,7 @@ void ket_run_hvcs(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t n)
 	ket_run_to_sync(vcpu, 0);
 }
 
-uint64_t ket_spurious_wakes;
+uint64_t ket_spurious_wakes, ket_spis_taken;
 
 void ket_guest_wfi_spi(void)
 {
@@ -151,6 +151,7 @@ void ket_guest_wfi_spi(void)
 		WRITE_ONCE(ket_spurious_wakes, ket_spurious_wakes + 1);
 	}
 	ket_gic_eoi(iar);
+	WRITE_ONCE(ket_spis_taken, ket_spis_taken + 1);
 }
 
 static void *run_to_sync_1(void *vcpu)
@@ -161,20 +162,23 @@ static void *run_to_sync_1(void *vcpu)
 
 void ket_wake_each_wfi(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t n)
 {
+	volatile uint64_t *taken = addr_gva2hva(vm, (vm_vaddr_t)&ket_spis_taken);
 	volatile uint64_t *spurious = addr_gva2hva(vm, (vm_vaddr_t)&ket_spurious_wakes);
 	int fd = ket_vcpu_stats_fd(vcpu);
-	uint64_t base = ket_stat_read(fd, "wfi_exit_stat"), i;
+	uint64_t base = *taken, i;
 	pthread_t thread;
 
 	pthread_create(&thread, NULL, run_to_sync_1, vcpu);
-	for (i = 1; i <= n; i++) {
+	for (i = 0; i < n; i++) {
 		time_t give_up = time(NULL) + 60;
 
-		/* A minute at most: then say where it stands rather than hang. */
-		while (ket_stat_read(fd, "wfi_exit_stat") - *spurious < base + i) {
+		/* The guest took every SPI so far and waits, blocked in a WFI
+		 * that trapped. A minute at most: then say where it stands
+		 * rather than hang. */
+		while (*taken != base + i || !ket_stat_read(fd, "blocking")) {
 			TEST_ASSERT(time(NULL) < give_up,
-				    "WFI %lu of %lu did not trap within 60 s: wfi_exit_stat %lu (%lu before), %lu spurious wakes",
-				    i, n, ket_stat_read(fd, "wfi_exit_stat"), base, *spurious);
+				    "WFI %lu of %lu: no blocked vCPU within 60 s (%lu SPIs taken, %lu spurious wakes, wfi_exit_stat %lu)",
+				    i + 1, n, *taken - base, *spurious, ket_stat_read(fd, "wfi_exit_stat"));
 			usleep(100);
 		}
 		ket_inject_spi_edge(vm, KET_SPI_INTID);

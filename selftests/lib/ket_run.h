@@ -95,18 +95,20 @@ void ket_run_hvcs(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t n);
  * and edge-triggered, interrupts masked: guest code that WFIs until the
  * SPI ends one, counting WFIs that ended without it (the architecture
  * allows it; KVM does it when the vCPU thread takes a signal) in
- * ket_spurious_wakes, then acknowledges and ends the SPI.
+ * ket_spurious_wakes, then acknowledges and ends the SPI and counts it in
+ * ket_spis_taken.
  */
 void ket_guest_wfi_spi(void);
-extern uint64_t ket_spurious_wakes;
+extern uint64_t ket_spurious_wakes, ket_spis_taken;
 
 /*
  * Host: runs @vcpu in a thread to GUEST_SYNC(1) while it makes @n
- * ket_guest_wfi_spi(), injecting each SPI only once KVM counted the WFI's
- * exit, so that every WFI traps (one with an interrupt already pending
- * would not). A WFI that woke without its SPI is made again and counted
- * twice by KVM: the guest counts it first, so the i-th SPI goes to the
- * i-th WFI it waits for. Read ket_spurious_wakes from the guest after.
+ * ket_guest_wfi_spi(), injecting each SPI only once the guest took the
+ * previous one and the vCPU is blocked (KVM's "blocking" stat): in a WFI
+ * that trapped, so every WFI of the n traps (one with an interrupt
+ * already pending would not). A WFI that woke without its SPI is made
+ * again; that one traps unless the SPI came meanwhile. So KVM counts from
+ * n to n + ket_spurious_wakes WFI exits; read both from the guest after.
  */
 void ket_wake_each_wfi(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t n);
 
