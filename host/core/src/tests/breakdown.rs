@@ -3,7 +3,7 @@
 //! Breakdowns: keys from syndromes and x0, their names, the per-vCPU
 //! tables the recorder fills, their sums and their files.
 
-use super::new_recorder;
+use super::{new_recorder, TEST_COUNTER};
 use crate::pure::breakdown::*;
 use crate::pure::breakdown_file::write_breakdown;
 use crate::pure::breakdown_sums::{KeyedSums, SUM_KEYS};
@@ -12,7 +12,7 @@ use crate::pure::exit_type::ExitType::{self, *};
 use crate::pure::histogram::BUCKETS;
 use crate::pure::host_irq::IrqLabel;
 use crate::pure::key_names::key_columns;
-use crate::pure::table::{Clock, Header, Scope};
+use crate::pure::table::{Header, Scope};
 use std::boxed::Box;
 use std::format;
 use std::string::String;
@@ -305,13 +305,7 @@ fn breakdown_file_layout() {
     let h = Header {
         kind: "sysregs",
         scope: Scope::Vcpu { vm: "1-2", vcpu: 0 },
-        clock: Clock {
-            name: "test counter",
-            unit: "ticks",
-            hz: 1000,
-            source: "CNTFRQ_EL0",
-            counter_hz: 1000,
-        },
+        clock: TEST_COUNTER,
         interval: 1000,
     };
     let mut out = String::new();

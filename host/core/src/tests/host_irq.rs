@@ -3,7 +3,7 @@
 //! The `interrupts` breakdown: keying INTERRUPT exits by host IRQ, and the
 //! IRQs' names.
 
-use super::new_recorder;
+use super::{new_recorder, TEST_COUNTER};
 use crate::pure::breakdown::*;
 use crate::pure::breakdown_file::write_breakdown;
 use crate::pure::breakdown_sums::KeyedSums;
@@ -11,7 +11,7 @@ use crate::pure::classify::{ARM_EXCEPTION_IRQ, ARM_EXCEPTION_TRAP};
 use crate::pure::exit_type::ExitType::*;
 use crate::pure::histogram::BUCKETS;
 use crate::pure::host_irq::*;
-use crate::pure::table::{Clock, Header, Scope};
+use crate::pure::table::{Header, Scope};
 use std::boxed::Box;
 use std::format;
 use std::string::{String, ToString};
@@ -147,13 +147,7 @@ fn the_file_names_interrupts_by_the_registry() {
     let h = Header {
         kind: "interrupts",
         scope: Scope::Vcpu { vm: "1-2", vcpu: 0 },
-        clock: Clock {
-            name: "test counter",
-            unit: "ticks",
-            hz: 1000,
-            source: "CNTFRQ_EL0",
-            counter_hz: 1000,
-        },
+        clock: TEST_COUNTER,
         interval: 1000,
     };
     let mut out = String::new();

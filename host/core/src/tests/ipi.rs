@@ -2,11 +2,11 @@
 
 //! Virtual IPI latency: posts, deliveries, the receiver's table, the file.
 
-use super::new_recorder;
+use super::{new_recorder, TEST_COUNTER};
 use crate::pure::histogram::BUCKETS;
 use crate::pure::ipi::*;
 use crate::pure::ipi_file::{write_ipi, Cell, IpiSums};
-use crate::pure::table::{Clock, Header, Scope};
+use crate::pure::table::{Header, Scope};
 use core::fmt;
 use std::boxed::Box;
 use std::string::String;
@@ -90,13 +90,7 @@ fn ipi_file_layout() {
             vm: "1-2",
             vcpus: 2,
         },
-        clock: Clock {
-            name: "test counter",
-            unit: "ticks",
-            hz: 1000,
-            source: "CNTFRQ_EL0",
-            counter_hz: 1000,
-        },
+        clock: TEST_COUNTER,
         interval: 2000,
     };
     let stats = r.read_ipi_sender(&t, 0, &mut b);

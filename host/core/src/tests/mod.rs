@@ -18,7 +18,17 @@ mod totals;
 mod wide;
 
 use crate::pure::recorder::VcpuRecorder;
+use crate::pure::table::Clock;
 use std::boxed::Box;
+
+/// The clock of the files the tests write: a counter at 1 kHz.
+pub(crate) const TEST_COUNTER: Clock = Clock {
+    name: "test counter",
+    unit: "ticks",
+    hz: 1000,
+    source: "CNTFRQ_EL0",
+    counter_hz: 1000,
+};
 
 /// A recorder as the kernel allocates it: zeroed memory.
 pub(crate) fn new_recorder() -> Box<VcpuRecorder> {

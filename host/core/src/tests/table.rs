@@ -2,7 +2,7 @@
 
 //! The text of the debugfs files: layout rules tools rely on.
 
-use super::new_recorder;
+use super::{new_recorder, TEST_COUNTER as CLOCK};
 use crate::pure::classify::{ARM_EXCEPTION_IRQ, ARM_EXCEPTION_TRAP};
 use crate::pure::el2::{El2Counts, El2Row};
 use crate::pure::exit_type::ExitType;
@@ -10,14 +10,6 @@ use crate::pure::histogram::BUCKETS;
 use crate::pure::table::*;
 use std::string::String;
 use std::vec::Vec;
-
-const CLOCK: Clock = Clock {
-    name: "test counter",
-    unit: "ticks",
-    hz: 1000,
-    source: "CNTFRQ_EL0",
-    counter_hz: 1000,
-};
 
 const CYCLES: Clock = Clock {
     name: "test cycles",
@@ -39,6 +31,14 @@ fn header(kind: &'static str) -> Header<'static> {
     }
 }
 
+/// The stats file of `sample()` under header `h`, with `forwarded` exits
+/// and EL2 counts `el2`.
+fn stats_text(h: &Header<'_>, forwarded: &Forwarded, el2: &El2Counts) -> String {
+    let mut out = String::new();
+    write_stats(&mut out, h, &sample(), forwarded, el2).unwrap();
+    out
+}
+
 /// A vCPU that made 3 HVC64 exits of 10, 20 and 60 ticks.
 fn sample() -> [RowSummary; ExitType::COUNT] {
     let r = new_recorder();
@@ -57,15 +57,11 @@ fn sample() -> [RowSummary; ExitType::COUNT] {
 
 #[test]
 fn stats_table_layout() {
-    let mut out = String::new();
-    write_stats(
-        &mut out,
+    let out = stats_text(
         &header("stats"),
-        &sample(),
         &Forwarded::default(),
         &El2Counts::default(),
-    )
-    .unwrap();
+    );
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "# kvm_exit_timing 0.3.1 stats");
     assert_eq!(lines[1], "# vm: 1234-11");
@@ -122,15 +118,7 @@ fn forwarded_exits_are_said_by_row() {
     f.add(Some(ExitType::DabtIoUser));
     f.add(Some(ExitType::Hvc64));
     f.add(Some(ExitType::DabtIoUser));
-    let mut out = String::new();
-    write_stats(
-        &mut out,
-        &header("stats"),
-        &sample(),
-        &f,
-        &El2Counts::default(),
-    )
-    .unwrap();
+    let out = stats_text(&header("stats"), &f, &El2Counts::default());
     assert!(
         out.contains("\n# exits: 3\n# forwarded: 3 (HVC64 1, DABT_IO_USER 2)\n"),
         "{out}"
@@ -142,15 +130,7 @@ fn el2_section_layout() {
     let mut el2 = El2Counts::default();
     el2.0[El2Row::Sys64 as usize] = 1;
     el2.0[El2Row::FpAsimd as usize] = 4;
-    let mut out = String::new();
-    write_stats(
-        &mut out,
-        &header("stats"),
-        &sample(),
-        &Forwarded::default(),
-        &el2,
-    )
-    .unwrap();
+    let out = stats_text(&header("stats"), &Forwarded::default(), &el2);
     let lines: Vec<&str> = out.lines().collect();
     let section = &lines[10 + ExitType::COUNT..];
     assert_eq!(section[0], "");
@@ -195,38 +175,22 @@ fn el2_counts_fold_classes_and_subtract_a_base() {
 
 #[test]
 fn aggregated_scopes_say_what_they_cover() {
-    let mut out = String::new();
     let mut h = header("summary");
     h.scope = Scope::All {
         live_vms: 2,
         destroyed_vms: 3,
         vcpus: 7,
     };
-    write_stats(
-        &mut out,
-        &h,
-        &sample(),
-        &Forwarded::default(),
-        &El2Counts::default(),
-    )
-    .unwrap();
+    let out = stats_text(&h, &Forwarded::default(), &El2Counts::default());
     assert!(out.starts_with(
         "# kvm_exit_timing 0.3.1 summary\n# vms: 5 (2 live, 3 destroyed)\n# vcpus: 7\n"
     ));
-    let mut out = String::new();
     h.scope = Scope::Vm {
         vm: "9-12",
         vcpus: 4,
     };
     h.interval = 0;
-    write_stats(
-        &mut out,
-        &h,
-        &sample(),
-        &Forwarded::default(),
-        &El2Counts::default(),
-    )
-    .unwrap();
+    let out = stats_text(&h, &Forwarded::default(), &El2Counts::default());
     assert!(out.contains("# vm: 9-12\n# vcpus: 4\n"));
     assert!(out.contains("# interval: 0.000000 s since reset (0 ticks)\n"));
 }
@@ -306,15 +270,7 @@ fn control_file() {
 fn a_cycles_table_says_so_and_keeps_wall_clock_rates() {
     let mut h = header("stats");
     h.clock = CYCLES;
-    let mut out = String::new();
-    write_stats(
-        &mut out,
-        &h,
-        &sample(),
-        &Forwarded::default(),
-        &El2Counts::default(),
-    )
-    .unwrap();
+    let out = stats_text(&h, &Forwarded::default(), &El2Counts::default());
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[3], "# clock: test cycles");
     assert_eq!(lines[4], "# unit: cycles");
