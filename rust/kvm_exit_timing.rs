@@ -57,7 +57,7 @@ struct KvmExitTiming {
 struct RootFiles {
     _control: Files<Arc<Profiler>, 1>,
     /// `summary` and the breakdowns of every VM.
-    _summary: Files<Arc<Tree>, 7>,
+    _summary: Files<Arc<Tree>, { files::root::TREE_FILES.len() }>,
 }
 
 impl kernel::Module for KvmExitTiming {

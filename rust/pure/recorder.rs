@@ -169,6 +169,19 @@ fn store_store_barrier() {
     core::sync::atomic::fence(Ordering::Release);
 }
 
+/// The first class of the pending exit of state word `s`.
+#[inline(always)]
+fn class_of(s: u32) -> ExitType {
+    ExitType::ALL[(s >> state::CLASS_SHIFT) as usize % ExitType::COUNT]
+}
+
+/// The row of the pending exit of state word `s`: its first class,
+/// refined by the tracepoints seen while it was handled.
+#[inline(always)]
+fn row_of(s: u32) -> ExitType {
+    refine(class_of(s), (s >> state::SEEN_SHIFT) as u8)
+}
+
 #[inline(always)]
 fn phase(s: u32) -> Phase {
     match s & state::PHASE {
@@ -295,8 +308,7 @@ impl VcpuRecorder {
     pub(crate) fn pending_interrupt(&self) -> Option<u32> {
         let m = &self.machine;
         let s = m.state.get();
-        let interrupt = phase(s) == Phase::InExit
-            && (s >> state::CLASS_SHIFT) as u8 == ExitType::Interrupt as u8;
+        let interrupt = phase(s) == Phase::InExit && class_of(s) == ExitType::Interrupt;
         interrupt.then(|| m.key.get())
     }
 
@@ -464,8 +476,7 @@ impl VcpuRecorder {
     #[inline(always)]
     fn complete(&self, s: u32, end: u64, tables: Tables<'_>) {
         let m = &self.machine;
-        let class = ExitType::ALL[(s >> state::CLASS_SHIFT) as usize % ExitType::COUNT];
-        let exit = refine(class, (s >> state::SEEN_SHIFT) as u8);
+        let exit = row_of(s);
         // Wrapping, then signed: a per-CPU clock's `exited` may have been
         // rebased below zero.
         let d = end.wrapping_sub(m.exited.get());
@@ -485,8 +496,7 @@ impl VcpuRecorder {
     #[cold]
     fn complete_moved(&self, s: u32, more: u64, tables: Tables<'_>) {
         let m = &self.machine;
-        let class = ExitType::ALL[(s >> state::CLASS_SHIFT) as usize % ExitType::COUNT];
-        let exit = refine(class, (s >> state::SEEN_SHIFT) as u8);
+        let exit = row_of(s);
         let d = m.so_far.get().saturating_add(more);
         let seq = self.write_begin();
         self.add(ExitType::TimeInGuest, m.in_guest.get());

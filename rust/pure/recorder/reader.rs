@@ -3,9 +3,8 @@
 //! The recorder's reader side: any thread, any time. Readers copy rows
 //! under the writer's sequence count and retry if it moved.
 
-use super::{epoch, phase, state, Anomalies, Phase, VcpuRecorder};
+use super::{epoch, phase, row_of, state, Anomalies, Phase, VcpuRecorder};
 use crate::pure::breakdown::{KeyTable, SlotKey};
-use crate::pure::classify::refine;
 use crate::pure::exit_type::ExitType;
 use crate::pure::histogram::BUCKETS;
 use crate::pure::row::RowStats;
@@ -25,10 +24,7 @@ impl VcpuRecorder {
     pub(crate) fn forwarded(&self) -> Option<ExitType> {
         let s = self.machine.state.get();
         let pending = phase(s) == Phase::InExit || s & state::MOVED != 0;
-        (pending && s & state::FORWARDED != 0).then(|| {
-            let class = ExitType::ALL[(s >> state::CLASS_SHIFT) as usize % ExitType::COUNT];
-            refine(class, (s >> state::SEEN_SHIFT) as u8)
-        })
+        (pending && s & state::FORWARDED != 0).then(|| row_of(s))
     }
 
     pub(crate) fn anomalies(&self) -> Anomalies {
