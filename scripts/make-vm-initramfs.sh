@@ -4,7 +4,7 @@
 # Pack the initramfs of the Linux guests that QEMU boots inside the bed:
 # static busybox (arm64), the workload tools with the libraries they load
 # (a pack of scripts/pack-debian.sh) and guest/vm/init, which runs one
-# scenario and powers the guest off. Uncompressed: no decompressor needed.
+# workload and powers the guest off. Uncompressed: no decompressor needed.
 # Usage: make-vm-initramfs.sh KDIR WORKLOADS_PACK OUTPUT_CPIO
 set -euo pipefail
 # shellcheck source=lib.sh
