@@ -12,6 +12,8 @@
 #[path = "../../../rust/pure/mod.rs"]
 pub mod pure;
 
+pub mod shared;
+
 #[cfg(test)]
 extern crate std;
 #[cfg(test)]

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `snapshot`: every table now, once.
+
+use crate::error::Result;
+use crate::export::openmetrics::Dialect;
+use crate::export::{self, Format};
+use crate::interval;
+use crate::scope::Scope;
+use crate::seed_table;
+use crate::tree;
+use crate::RootArg;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    root: RootArg,
+    /// text: the exit table of every VM and vCPU; json: the parsed tree;
+    /// csv: a line per row and breakdown key; openmetrics: for Prometheus.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Print rows without exits too (text).
+    #[arg(long)]
+    all_rows: bool,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let snap = tree::read(&a.root.root)?;
+    let out = match a.format {
+        Format::Json => serde_json::to_string_pretty(&snap).expect("a tree serializes") + "\n",
+        Format::Csv => export::csv::snapshot(&snap),
+        Format::Openmetrics => export::openmetrics::snapshot(&snap, Dialect::OpenMetrics),
+        Format::Prometheus => export::openmetrics::snapshot(&snap, Dialect::Prometheus),
+        Format::Text => text(&snap, a.all_rows)?,
+    };
+    crate::commands::write_stdout(&out)
+}
+
+/// The host's table, then each VM's, then each vCPU's, since the last
+/// reset.
+pub fn text(snap: &tree::Snapshot, all_rows: bool) -> Result<String> {
+    let opts = seed_table::Options { all_rows };
+    let mut scopes = vec![Scope::Host];
+    for vm in &snap.vms {
+        scopes.push(Scope::Vm(vm.name.clone()));
+        scopes.extend(vm.vcpus.iter().map(|c| Scope::Vcpu(vm.name.clone(), c.id)));
+    }
+    let mut out = format!(
+        "# kvm_exit_timing {} tables of {}, since the last reset\n",
+        snap.version(),
+        snap.root
+    );
+    for s in scopes {
+        out.push('\n');
+        out.push_str(&seed_table::render(
+            &interval::since_reset(snap, &s)?,
+            &opts,
+        ));
+    }
+    Ok(out)
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! CSV: one record per table row and per breakdown key, of every scope.
+
+use crate::interval::Interval;
+use crate::layout::{Breakdown, Stats, Table};
+use crate::tree::{Breakdowns, Snapshot};
+
+const SNAPSHOT_COLUMNS: [&str; 19] = [
+    "scope",
+    "vm",
+    "vcpu",
+    "file",
+    "type",
+    "key",
+    "detail",
+    "count",
+    "min",
+    "max",
+    "avg",
+    "total",
+    "stddev",
+    "p50",
+    "p99",
+    "count_per_s",
+    "total_per_s",
+    "unit",
+    "frequency_hz",
+];
+
+struct Place<'a> {
+    scope: &'a str,
+    vm: &'a str,
+    vcpu: String,
+}
+
+pub fn snapshot(snap: &Snapshot) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(SNAPSHOT_COLUMNS);
+    let host = Place {
+        scope: "host",
+        vm: "",
+        vcpu: String::new(),
+    };
+    table(&mut w, &host, "summary", &snap.summary);
+    breakdowns(&mut w, &host, &snap.breakdowns, &snap.summary);
+    for vm in &snap.vms {
+        let p = Place {
+            scope: "vm",
+            vm: &vm.name,
+            vcpu: String::new(),
+        };
+        table(&mut w, &p, "summary", &vm.summary);
+        breakdowns(&mut w, &p, &vm.breakdowns, &vm.summary);
+        for vcpu in &vm.vcpus {
+            let p = Place {
+                scope: "vcpu",
+                vm: &vm.name,
+                vcpu: vcpu.id.to_string(),
+            };
+            table(&mut w, &p, "stats", &vcpu.stats);
+            breakdowns(&mut w, &p, &vcpu.breakdowns, &vcpu.stats);
+        }
+    }
+    finish(w)
+}
+
+fn finish(w: csv::Writer<Vec<u8>>) -> String {
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+fn record(
+    w: &mut csv::Writer<Vec<u8>>,
+    p: &Place<'_>,
+    file: &str,
+    names: [&str; 3],
+    s: &Stats,
+    t: &Table,
+) {
+    let _ = w.write_record([
+        p.scope,
+        p.vm,
+        &p.vcpu,
+        file,
+        names[0],
+        names[1],
+        names[2],
+        &s.count.to_string(),
+        &s.min.to_string(),
+        &s.max.to_string(),
+        &s.avg.to_string(),
+        &s.total.0.to_string(),
+        &s.stddev.to_string(),
+        &s.p50.to_string(),
+        &s.p99.to_string(),
+        &s.count_per_s.to_string(),
+        &s.total_per_s.to_string(),
+        t.header.unit(),
+        &t.header.frequency_hz().unwrap_or(0).to_string(),
+    ]);
+}
+
+fn table(w: &mut csv::Writer<Vec<u8>>, p: &Place<'_>, file: &str, t: &Table) {
+    for r in &t.rows {
+        record(w, p, file, [&r.name, "", ""], &r.stats, t);
+    }
+}
+
+fn breakdowns(w: &mut csv::Writer<Vec<u8>>, p: &Place<'_>, b: &Breakdowns, t: &Table) {
+    for (kind, bd) in b {
+        breakdown(w, p, kind, bd, t);
+    }
+}
+
+fn breakdown(w: &mut csv::Writer<Vec<u8>>, p: &Place<'_>, kind: &str, b: &Breakdown, t: &Table) {
+    for r in &b.rows {
+        record(w, p, kind, [&r.row, &r.key, &r.detail], &r.stats, t);
+    }
+}
+
+/// A report's rows.
+pub fn interval(iv: &Interval) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "type",
+        "count",
+        "min",
+        "max",
+        "avg",
+        "total",
+        "stddev",
+        "p50",
+        "p99",
+        "exact",
+        "time_share_percent",
+        "unit",
+        "frequency_hz",
+        "interval_us",
+    ]);
+    for r in &iv.rows {
+        let bp = iv.share_bp(r);
+        let _ = w.write_record([
+            r.name.clone(),
+            r.count.to_string(),
+            r.min.to_string(),
+            r.max.to_string(),
+            r.avg().to_string(),
+            r.total.to_string(),
+            r.stddev.to_string(),
+            r.p50.to_string(),
+            r.p99.to_string(),
+            r.exact.to_string(),
+            if r.is_exit() {
+                format!("{}.{:02}", bp / 100, bp % 100)
+            } else {
+                String::new()
+            },
+            iv.unit.clone(),
+            iv.frequency_hz.to_string(),
+            iv.length_us.to_string(),
+        ]);
+    }
+    finish(w)
+}
