@@ -72,6 +72,21 @@ while read -r name result; do
 done < <(sed -n 's/^test \(.*\) \.\.\. \([a-zA-Z]*\)$/\1 \2/p' "$cargo_log")
 [ "$cargo_rc" -eq 0 ] || point fail "host/cargo test exit status $cargo_rc"
 rm -f "$cargo_log"
+
+# kvm-exit-stat with the real consumers of its exports (promtool,
+# prometheus_client) and its live view in a real terminal (tmux).
+ket_log "host: kvm-exit-stat exports and terminal view"
+if (cd "$KET_ROOT" && cargo build -q --locked -p kvm-exit-stat); then
+	while read -r line; do
+		case "$line" in
+		"ok - "*) point ok "host/${line#ok - }" ;;
+		"not ok - "*) point fail "host/${line#not ok - }" ;;
+		*) echo "$line" ;;
+		esac
+	done < <("$KET_ROOT/scripts/test-exit-stat.sh" "$KET_ROOT/target/debug/kvm-exit-stat" 2>&1)
+else
+	point fail "host: cargo build -p kvm-exit-stat"
+fi
 # shellcheck disable=SC2046 # paths without spaces
 if (cd "$KET_ROOT" && rustfmt --edition 2021 --check $(git ls-files '*.rs') >/dev/null 2>&1); then
 	point ok "host: rustfmt --check"

@@ -22,6 +22,10 @@ KET_QEMU_PIN=1:7.2+dfsg-7+deb12u18+b3
 KET_STRESSNG_PIN=0.15.06-2
 KET_RTTESTS_PIN=2.4-1
 KET_SYSBENCH_PIN=1.0.20+ds-5
+# Rust's std for arm64 (libstd-rust-web-dev:arm64), for the user-space
+# tools built with $KET_RUSTC: the same source package as rustc-web, and
+# usable only by the very same rustc version.
+KET_RUST_STD_PIN=$KET_RUSTC_PIN
 
 # Toolchain the kernel build must use: Debian's rustc (rustup's, first on
 # PATH, lacks the core source and makes CONFIG_RUST silently vanish) and
@@ -243,7 +247,9 @@ ket_build_guest() {
 	case "$variant" in
 	test|debug)
 		ket_build_vm "$(dirname "$cpio")" || return 1
-		vm=("$KET_VMM_PACK" "$KET_VM_IMAGE" "$KET_VM_CPIO")
+		ket_step KET_EXIT_STAT "build: kvm-exit-stat (arm64, static)" \
+			"$KET_ROOT/scripts/build-exit-stat.sh" || return 1
+		vm=("$KET_VMM_PACK" "$KET_VM_IMAGE" "$KET_VM_CPIO" "$KET_EXIT_STAT")
 		;;
 	esac
 	ket_step KET_BUILT_CPIO "build: initramfs ($variant)" "$KET_ROOT/scripts/make-initramfs.sh" \
@@ -259,34 +265,58 @@ ket_run_dir() {
 	echo "$dir"
 }
 
-# busybox-static:arm64 from Debian, pinned, cached by version.
-ket_busybox() {
-	local dir deb ver dl known
-	ver=$KET_BUSYBOX_PIN
+# The version of Debian package PKG:arm64 to download: PIN while the
+# archive has it, else the candidate, with a warning. Call it as
+# v=$(ket_arm64_version PKG PIN) || exit 1: without inherit_errexit, a
+# failing $(...) inside another $(...) would go unnoticed.
+ket_arm64_version() {
+	local pkg=$1 pin=$2 known ver
 	# Captured first: grep -q leaving early would fail apt-cache with
 	# SIGPIPE, and pipefail the test.
-	known=$(apt-cache madison busybox-static:arm64 2>/dev/null || true)
-	if ! grep -qF " $ver " <<<"$known"; then
-		ver=$(apt-cache policy busybox-static:arm64 2>/dev/null | awk '/Candidate:/ { print $2 }')
-		# shellcheck disable=SC2015 # ket_die when either test fails
-		[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
-			ket_die "busybox-static:arm64 not known to apt; run scripts/setup.sh (it adds the arm64 architecture)"
-		ket_warn "busybox-static:arm64 $KET_BUSYBOX_PIN is gone from the archive; using $ver (untested)"
+	known=$(apt-cache madison "$pkg:arm64" 2>/dev/null || true)
+	if grep -qF " $pin " <<<"$known"; then
+		echo "$pin"
+		return 0
 	fi
+	ver=$(apt-cache policy "$pkg:arm64" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+	# shellcheck disable=SC2015 # ket_die when either test fails
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
+		ket_die "$pkg:arm64 not known to apt; run scripts/setup.sh (it adds the arm64 architecture)"
+	ket_warn "$pkg:arm64 $pin is gone from the archive; using $ver (untested)"
+	echo "$ver"
+}
+
+# Downloads the Debian package SPEC (NAME:ARCH=VERSION) and unpacks it
+# into the directory DIR (made if need be); nothing is installed.
+ket_deb_unpack() {
+	local spec=$1 dir=$2 dl
+	# apt downloads as its sandbox user, who cannot reach a cache below a
+	# private home: download under /tmp.
+	dl=$(mktemp -d)
+	chmod 0777 "$dl"
+	if ! (cd "$dl" && apt-get download -q "$spec" >/dev/null); then
+		rm -rf "$dl"
+		ket_die "apt-get download $spec failed"
+	fi
+	mkdir -p "$dir"
+	if ! dpkg-deb -x "$dl"/*.deb "$dir"; then
+		rm -rf "$dl"
+		ket_die "dpkg-deb could not unpack $spec"
+	fi
+	rm -rf "$dl"
+}
+
+# busybox-static:arm64 from Debian, pinned, cached by version.
+ket_busybox() {
+	local dir ver
+	ver=$(ket_arm64_version busybox-static "$KET_BUSYBOX_PIN") || exit 1
 	dir=$KET_CACHE/busybox-arm64-${ver//[:~+]/_}
 	if [ ! -x "$dir/bin/busybox" ]; then
 		ket_log "downloading busybox-static:arm64 $ver"
-		rm -rf "$dir" && mkdir -p "$dir"
-		# apt downloads as its sandbox user, who cannot reach a cache
-		# below a private home: download under /tmp.
-		dl=$(mktemp -d)
-		chmod 0777 "$dl"
-		(cd "$dl" && apt-get download -q "busybox-static:arm64=$ver" >/dev/null) ||
-			ket_die "apt-get download busybox-static:arm64=$ver failed"
-		deb=$(ls "$dl"/*.deb)
-		dpkg-deb -x "$deb" "$dir/root"
+		rm -rf "$dir"
+		ket_deb_unpack "busybox-static:arm64=$ver" "$dir/root"
 		mkdir -p "$dir/bin" && mv "$dir/root/bin/busybox" "$dir/bin/busybox"
-		rm -rf "$dl" "$dir/root"
+		rm -rf "$dir/root"
 	fi
 	echo "$dir/bin/busybox"
 }
@@ -307,4 +337,32 @@ ket_tree_spec() { # dir
 			echo "file $p $1$p $(stat -c %a "$1$p") 0 0"
 		fi
 	done
+}
+
+# promtool, from Debian's prometheus package (amd64; only promtool is
+# kept), pinned, cached by version; prints its path. For the tests of
+# kvm-exit-stat's Prometheus exports (scripts/test-exit-stat.sh).
+KET_PROMETHEUS_PIN=2.42.0+ds-5+deb12u1
+ket_promtool() {
+	local ver dir known
+	ver=$KET_PROMETHEUS_PIN
+	# Captured first: grep -q leaving early would fail apt-cache with
+	# SIGPIPE, and pipefail the test.
+	known=$(apt-cache madison prometheus 2>/dev/null || true)
+	if ! grep -qF " $ver " <<<"$known"; then
+		ver=$(apt-cache policy prometheus 2>/dev/null | awk '/Candidate:/ { print $2 }')
+		# shellcheck disable=SC2015 # ket_die when either test fails
+		[ -n "$ver" ] && [ "$ver" != "(none)" ] || ket_die "prometheus is not known to apt"
+		ket_warn "prometheus $KET_PROMETHEUS_PIN is gone from the archive; using $ver (untested)"
+	fi
+	dir=$KET_CACHE/promtool-${ver//[:~+]/_}
+	if [ ! -x "$dir/promtool" ]; then
+		ket_log "downloading prometheus $ver for promtool" >&2
+		rm -rf "$dir.tmp"
+		ket_deb_unpack "prometheus=$ver" "$dir.tmp"
+		mkdir -p "$dir"
+		mv "$dir.tmp/usr/bin/promtool" "$dir/promtool"
+		rm -rf "$dir.tmp"
+	fi
+	echo "$dir/promtool"
 }

@@ -13,7 +13,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-kdir=$1 tests=$2 ko=$3 cpio=$4 vmm=${5:-} vm_image=${6:-} vm_cpio=${7:-}
+kdir=$1 tests=$2 ko=$3 cpio=$4 vmm=${5:-} vm_image=${6:-} vm_cpio=${7:-} exit_stat=${8:-}
 gen=$kdir/usr/gen_init_cpio
 [ -x "$gen" ] || ket_die "$gen missing: $kdir is not a built kernel tree with initramfs support"
 
@@ -54,6 +54,7 @@ trap 'rm -f "$spec"' EXIT
 		echo "file /ket/vm/Image $vm_image 0644 0 0"
 		echo "file /ket/vm/initramfs.cpio $vm_cpio 0644 0 0"
 	fi
+	[ -z "$exit_stat" ] || echo "file /ket/kvm-exit-stat $exit_stat 0755 0 0"
 } >"$spec"
 mkdir -p "$(dirname "$cpio")"
 "$gen" "$spec" >"$cpio"

@@ -9,10 +9,14 @@ set -euo pipefail
 
 # Packages installed at whatever version the archive has (rsync: the
 # kernel's headers_install; device-tree-compiler: the LS2080-like host's
-# device tree).
+# device tree; gcc-aarch64-linux-gnu and libc6-dev-arm64-cross: the static
+# arm64 selftests and kvm-exit-stat; fonts-dejavu-core: the font built into
+# kvm-exit-stat; file: checks what build-exit-stat.sh made; tmux and
+# python3-prometheus-client: scripts/test-exit-stat.sh drives its live
+# view in a terminal and parses its OpenMetrics strictly).
 plain_pkgs=(clang lld llvm libclang-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	qemu-system-arm flex bison bc libelf-dev libssl-dev cpio kmod python3 xz-utils
-	make perl rsync device-tree-compiler)
+	make perl rsync device-tree-compiler fonts-dejavu-core file tmux python3-prometheus-client)
 # Packages pinned to the version this bed was tested with.
 declare -A pins=(
 	[$KET_KERNEL_PKG]=$KET_KERNEL_PIN
@@ -38,13 +42,13 @@ dpkg --print-foreign-architectures 2>/dev/null | grep -qx arm64 && have_arm64=ye
 if [ ${#missing[@]} -gt 0 ] || [ $have_arm64 = no ]; then
 	if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
 		echo "Missing Debian packages: ${missing[*]:-none}" >&2
-		[ $have_arm64 = yes ] || echo "Missing: the arm64 foreign architecture (for busybox-static:arm64)" >&2
+		[ $have_arm64 = yes ] || echo "Missing: the arm64 foreign architecture (to download the arm64 packages the bed unpacks)" >&2
 		echo "As root, on Debian 12, run:" >&2
 		echo "  $( [ $have_arm64 = yes ] || echo 'dpkg --add-architecture arm64 && ')apt-get update && apt-get install ${missing[*]}" >&2
 		ket_die "cannot install packages: $( [ "$(id -u)" -ne 0 ] && echo 'not root' || echo 'no apt-get')"
 	fi
 	if [ $have_arm64 = no ]; then
-		ket_log "adding the arm64 foreign architecture (for busybox-static:arm64)"
+		ket_log "adding the arm64 foreign architecture (to download the arm64 packages the bed unpacks)"
 		dpkg --add-architecture arm64
 	fi
 	ket_log "apt-get update"

@@ -73,6 +73,62 @@ no_module_leaks() {
 	}
 }
 
+KET=/sys/kernel/debug/kvm_exit_timing
+
+# kvm-exit-stat on a real run: a Linux guest under QEMU, stopped so that
+# its tables hold still. Its snapshot (CSV) must equal every row of every
+# table and breakdown file, read here by awk (all but the rates per
+# second, which grow stale as the snapshot is read); top and a
+# recording's report must show the VM.
+exit_stat_matches() {
+	local pid vm i f scope rel fail=0
+	/ket/vm/run-vm -g "$(vm_gic)" -n 2 -w ipi -d 4 -o /tmp/es-vm.log &
+	pid=$!
+	i=0
+	until grep -q 'ket-vm: start' /tmp/es-vm.log 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 300 ] || ! kill -0 $pid 2>/dev/null; then kill -9 $pid 2>/dev/null; return 1; fi
+		sleep 1
+	done
+	/ket/kvm-exit-stat record -o /tmp/es.jsonl --interval 0.5 --duration 2 2>/dev/null || fail=1
+	kill -STOP $pid
+	sleep 1
+	vm=$(basename "$(find "$KET" -maxdepth 1 -name "$pid-*" | head -n1)")
+	/ket/kvm-exit-stat snapshot --format csv >/tmp/es.csv || fail=1
+	for f in "$KET"/summary "$KET"/sysregs "$KET"/hypercalls "$KET"/wfx "$KET"/mmio "$KET"/interrupts \
+		"$KET/$vm"/summary "$KET/$vm"/*/stats "$KET/$vm"/*/mmio; do
+		rel=${f#"$KET"/}
+		case "$rel" in
+		*/vcpu*/*) scope="vcpu,${rel%%/*},$(echo "$rel" | sed 's|.*/vcpu\([0-9]*\)/.*|\1|')" ;;
+		*/*) scope="vm,${rel%%/*}," ;;
+		*) scope="host,," ;;
+		esac
+		awk -v scope="$scope" -v file="${f##*/}" -F, '
+			NR == FNR { k = $1 "," $2 "," $3 "," $4 "," $5 "," $6 "," $7; v = $8
+				for (i = 9; i <= 15; i++) v = v " " $i; csv[k] = v; next }
+			# The rows up to the first empty line (not the EL2 section).
+			/^type / && !over { rows = 1; bd = ($2 == "key"); next }
+			rows && NF == 0 { rows = 0; over = 1 }
+			rows { k = scope "," file "," $1 "," (bd ? $2 "," $3 : ",")
+				# count to p99: the rates per second change as time passes.
+				v = ""; for (i = bd ? 4 : 2; i <= NF - 2; i++) v = v (v == "" ? "" : " ") $i
+				n++
+				if (csv[k] != v) { print "# kvm-exit-stat: " k ": csv \"" csv[k] "\" file \"" v "\""; bad = 1 } }
+			END { exit bad || !n }' /tmp/es.csv FS=" " "$f" >/tmp/es-diff || fail=1
+		tee -a "$RESULTS" </tmp/es-diff
+	done
+	/ket/kvm-exit-stat top --once --interval 0.2 --vm "$vm" >/tmp/es-top.txt || fail=1
+	grep -q "^kvm-exit-stat top: VM $vm " /tmp/es-top.txt || fail=1
+	/ket/kvm-exit-stat report /tmp/es.jsonl --vm "$vm" >/tmp/es-report.txt || fail=1
+	grep -q "^SYS64_IPI \|^DABT_IO_MEM_IPI " /tmp/es-report.txt || { sed 's/^/# /' /tmp/es-report.txt | tee -a "$RESULTS"; fail=1; }
+	kill -CONT $pid
+	wait $pid || fail=1
+	return $fail
+}
+
+# The guests' GIC: the host's.
+vm_gic() { grep -q gic-v3 /proc/device-tree/intc@8000000/compatible && echo 3 || echo 2; }
+
 run_check() { # quick|full upstream|no-upstream
 	local scale=$1 upstream=$2 t name limit=300
 	[ "$scale" = full ] && limit=3600
@@ -103,6 +159,7 @@ run_check() { # quick|full upstream|no-upstream
 	# that key exits for the breakdowns.
 	run_test "exit_counts_test -c cycles" $limit /ket/tests/exit_counts_test -c cycles
 	run_test "exit_counts_test -b" $limit /ket/tests/exit_counts_test -b
+	[ "$scale" = full ] || check_point "kvm-exit-stat: its snapshot equals the files on a running Linux guest; top and report show it" exit_stat_matches
 	# The upstream regression list, with the module loaded.
 	[ "$upstream" = no-upstream ] || while read -r t limit; do
 		case "$t" in ''|'#'*) continue ;; esac

@@ -39,7 +39,7 @@ where_time_went() { # summary-file
 }
 
 job_main() {
-	local workload vcpus gic duration pid vm start f i
+	local workload vcpus gic duration pid rpid vm start f i
 	workload=$(arg vm_workload) vcpus=$(arg vm_vcpus) gic=$(arg vm_gic) duration=$(arg vm_duration)
 	workload=${workload:-mix} vcpus=${vcpus:-2} duration=${duration:-10}
 	[ -n "$gic" ] || gic=$(grep -q gic-v3 /proc/device-tree/intc@8000000/compatible && echo 3 || echo 2)
@@ -51,6 +51,9 @@ job_main() {
 		say "\$ echo breakdown $f on >$KET/control"
 		echo "breakdown $f on" >$KET/control || failed=1
 	done
+	say "\$ kvm-exit-stat record -o /tmp/demo.jsonl --interval 1 &   # snapshots of every table, each second"
+	/ket/kvm-exit-stat record -o /tmp/demo.jsonl --interval 1 2>/dev/null &
+	rpid=$!
 	say "\$ /ket/vm/run-vm -g $gic -n $vcpus -w $workload -d $duration &   # Debian's QEMU, -accel kvm -cpu host, a Linux guest"
 	start=$(date +%s)
 	/ket/vm/run-vm -g "$gic" -n "$vcpus" -w "$workload" -d "$duration" -o /tmp/vm.log &
@@ -68,6 +71,10 @@ job_main() {
 		sleep 1
 	done
 	say "# the guest booted and started '$workload' in $(($(date +%s) - start)) s: $(grep 'ket-vm: start' /tmp/vm.log)"
+	vm=$(basename "$(find $KVM -maxdepth 1 -name "$pid-*" | head -n1)")
+	say ""
+	say "\$ kvm-exit-stat top --once --vm $vm   # one frame of the live view (kvm-exit-stat top)"
+	/ket/kvm-exit-stat top --once --vm "$vm" 2>&1 | tee -a "$RESULTS" || failed=1
 	# Stopped near the end of the workload, so that every vCPU is out of
 	# KVM_RUN while both sides are read.
 	sleep $((duration * 3 / 4 + 1))
@@ -92,6 +99,11 @@ job_main() {
 	kill -CONT $pid
 	wait $pid || { say "# QEMU failed"; failed=1; }
 	say "# $(grep 'ket-vm: done' /tmp/vm.log)"
+	kill -INT $rpid
+	wait $rpid || failed=1
+	say ""
+	say "\$ kvm-exit-stat report /tmp/demo.jsonl --vm $vm   # the recorded run, from the VM's start"
+	/ket/kvm-exit-stat report /tmp/demo.jsonl --vm "$vm" 2>&1 | tee -a "$RESULTS" || failed=1
 	say ""
 	say "\$ cat $KET/control"
 	cat $KET/control 2>&1 | tee -a "$RESULTS" || failed=1

@@ -215,7 +215,7 @@ fn histogram<DB: DrawingBackend>(
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
-        .x_desc("duration, microseconds (log scale; each point: exits up to that bound, from the previous power of two)")
+        .x_desc("duration (log scale; each point: the exits up to that bound from the previous power of two)")
         .y_desc("% of the type's exits")
         .x_label_formatter(&|v| format_us(*v))
         .label_style(("sans-serif", 14))

@@ -100,11 +100,9 @@ fn frame(snaps: &[Snapshot], view: &View, width: usize, help: Option<&str>) -> R
     };
     let vcpus: usize = now.vms.iter().map(|v| v.vcpus.len()).sum();
     let mut lines = vec![format!(
-        "kvm-exit-stat top: {} | {:.2} s | {} VMs, {} vCPUs | sort {}{}",
+        "kvm-exit-stat top: {} | {:.2} s | sort {}{}",
         short_label(&view.scope),
         iv.length_us as f64 / 1e6,
-        now.vms.len(),
-        vcpus,
         view.sort.word(),
         if view.paused { " | PAUSED" } else { "" }
     )];
@@ -115,7 +113,9 @@ fn frame(snaps: &[Snapshot], view: &View, width: usize, help: Option<&str>) -> R
         .map(|r| r.count)
         .sum();
     lines.push(format!(
-        "{} exits/s, handling {:.1} ms/s, {} at {} Hz",
+        "{} VMs, {} vCPUs | {} exits/s, handling {:.1} ms/s | {} at {} Hz",
+        now.vms.len(),
+        vcpus,
         per_s(exits as u128, &iv) / 100,
         ms_per_s(iv.handling_total(), &iv),
         iv.unit,
@@ -126,17 +126,19 @@ fn frame(snaps: &[Snapshot], view: &View, width: usize, help: Option<&str>) -> R
         "{:<16} {:>10} {:>11} {:>7} {:>10} {:>10}",
         "type", "exits/s", "time ms/s", "time%", "avg us", "p99 us"
     ));
-    let mut rows: Vec<&RowInterval> = iv
+    // TIMEINGUEST and DESCHEDULED are not exits: they go under them.
+    let (mut rows, others): (Vec<&RowInterval>, Vec<&RowInterval>) = iv
         .rows
         .iter()
         .filter(|r| view.all_rows || r.count > 0)
-        .collect();
+        .partition(|r| r.is_exit());
     match view.sort {
         Sort::Time => rows.sort_by(|x, y| y.total.cmp(&x.total).then(x.name.cmp(&y.name))),
         Sort::Count => rows.sort_by(|x, y| y.count.cmp(&x.count).then(x.name.cmp(&y.name))),
         Sort::Avg => rows.sort_by(|x, y| y.avg().cmp(&x.avg()).then(x.name.cmp(&y.name))),
         Sort::Name => rows.sort_by(|x, y| x.name.cmp(&y.name)),
     }
+    rows.extend(others);
     for r in rows {
         let rate = per_s(r.count as u128, &iv);
         let share = if r.is_exit() {
