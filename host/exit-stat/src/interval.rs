@@ -9,7 +9,7 @@
 //! of the vCPUs' histograms (within a bucket, 12.5%) and are marked
 //! approximate.
 
-use crate::layout::Table;
+use crate::layout::{Fixed2, Stats, Table};
 use crate::scope::Scope;
 use crate::tree::Snapshot;
 use kvm_exit_timing_core::shared;
@@ -30,6 +30,21 @@ pub struct RowInterval {
 }
 
 impl RowInterval {
+    /// A table row as it stands: every value the module's.
+    pub fn whole(name: &str, s: &Stats) -> RowInterval {
+        RowInterval {
+            name: name.to_owned(),
+            count: s.count,
+            total: s.total.0,
+            min: s.min,
+            max: s.max,
+            stddev: s.stddev,
+            p50: s.p50,
+            p99: s.p99,
+            exact: true,
+        }
+    }
+
     pub fn avg(&self) -> u64 {
         if self.count == 0 {
             0
@@ -54,7 +69,7 @@ pub struct Interval {
     pub resets: u32,
     pub rows: Vec<RowInterval>,
     /// The interval's histogram per row (buckets of the vCPUs in scope).
-    pub histograms: Vec<Box<[u64; shared::BUCKETS]>>,
+    pub histograms: Vec<[u64; shared::BUCKETS]>,
 }
 
 impl Interval {
@@ -67,13 +82,14 @@ impl Interval {
             .sum()
     }
 
-    /// A row's share of the handling time, in hundredths of a percent.
-    pub fn share_bp(&self, row: &RowInterval) -> u64 {
+    /// A row's share of the handling time, in percent (`None` for
+    /// TIMEINGUEST and DESCHEDULED, which are not exits).
+    pub fn share(&self, row: &RowInterval) -> Option<Fixed2> {
         let all = self.handling_total();
-        if all == 0 || !row.is_exit() {
-            0
-        } else {
-            (row.total * 10_000 / all) as u64
+        match (row.is_exit(), all) {
+            (false, _) => None,
+            (true, 0) => Some(Fixed2(0)),
+            (true, all) => Some(Fixed2(row.total * 10_000 / all)),
         }
     }
 
@@ -98,17 +114,7 @@ pub fn since_reset(snap: &Snapshot, scope: &Scope) -> crate::error::Result<Inter
     let rows = table
         .rows
         .iter()
-        .map(|r| RowInterval {
-            name: r.name.clone(),
-            count: r.stats.count,
-            total: r.stats.total.0,
-            min: r.stats.min,
-            max: r.stats.max,
-            stddev: r.stats.stddev,
-            p50: r.stats.p50,
-            p99: r.stats.p99,
-            exact: true,
-        })
+        .map(|r| RowInterval::whole(&r.name, &r.stats))
         .collect();
     Ok(Interval {
         scope: scope.clone(),
@@ -161,33 +167,13 @@ fn step(a: &Snapshot, b: &Snapshot, scope: &Scope) -> Interval {
             let ra = base.map(|t| &t.rows[i].stats);
             match (ra, rb) {
                 (_, None) => empty_row(name),
-                (None, Some(rb)) => RowInterval {
-                    name: name.to_owned(),
-                    count: rb.count,
-                    total: rb.total.0,
-                    min: rb.min,
-                    max: rb.max,
-                    stddev: rb.stddev,
-                    p50: rb.p50,
-                    p99: rb.p99,
-                    exact: true,
-                },
+                // The interval holds the row's first exit: it is the
+                // table's row as it stands.
+                (None, Some(rb)) => RowInterval::whole(name, rb),
+                (Some(ra), Some(rb)) if ra.count == 0 => RowInterval::whole(name, rb),
                 (Some(ra), Some(rb)) => {
                     let count = rb.count.saturating_sub(ra.count);
                     let total = rb.total.0.saturating_sub(ra.total.0);
-                    if ra.count == 0 {
-                        return RowInterval {
-                            name: name.to_owned(),
-                            count,
-                            total,
-                            min: rb.min,
-                            max: rb.max,
-                            stddev: rb.stddev,
-                            p50: rb.p50,
-                            p99: rb.p99,
-                            exact: true,
-                        };
-                    }
                     estimated(
                         name, count, total, &hists[i], rb.min, ra.min, rb.max, ra.max,
                     )
@@ -352,20 +338,14 @@ fn was_reset(a: &Table, b: &Table) -> bool {
 
 /// The histogram per row of the vCPUs in `scope` in `b`, less their
 /// histogram in `a` (a vCPU new in `b` counts whole).
-fn histograms(
-    b: &Snapshot,
-    scope: &Scope,
-    a: Option<&Snapshot>,
-) -> Vec<Box<[u64; shared::BUCKETS]>> {
+fn histograms(b: &Snapshot, scope: &Scope, a: Option<&Snapshot>) -> Vec<[u64; shared::BUCKETS]> {
     let mut before: BTreeMap<(String, u32), &crate::layout::Histogram> = BTreeMap::new();
     if let Some(a) = a {
         for (vm, id, h) in scope.histograms(a) {
             before.insert((vm, id), h);
         }
     }
-    let mut out: Vec<Box<[u64; shared::BUCKETS]>> = (0..shared::ROWS)
-        .map(|_| Box::new([0u64; shared::BUCKETS]))
-        .collect();
+    let mut out = vec![[0u64; shared::BUCKETS]; shared::ROWS];
     for (vm, id, h) in scope.histograms(b) {
         let old = before.get(&(vm, id));
         for (i, row) in h.rows.iter().enumerate() {

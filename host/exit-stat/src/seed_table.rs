@@ -33,12 +33,7 @@ pub fn render(iv: &Interval, opts: &Options) -> String {
                 format!("~{v}")
             }
         };
-        let share = if r.is_exit() {
-            let bp = iv.share_bp(r);
-            format!("{}.{:02}", bp / 100, bp % 100)
-        } else {
-            "-".to_owned()
-        };
+        let share = iv.share(r).map_or("-".to_owned(), |s| s.to_string());
         cells.push([
             r.name.clone(),
             r.count.to_string(),

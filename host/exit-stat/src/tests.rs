@@ -70,7 +70,7 @@ fn trees_read_whole() {
             }
         }
     }
-    let exits = t2.summary.exits();
+    let exits: u64 = t2.summary.header.get("exits").unwrap().parse().unwrap();
     let rows: u64 = t2
         .summary
         .rows
@@ -213,4 +213,50 @@ fn openmetrics_histograms_add_up() {
     let prom = openmetrics::snapshot(&s, Dialect::Prometheus);
     assert!(prom.contains("# TYPE kvm_exit_timing_exits_total counter"));
     assert!(!prom.contains("# EOF") && !prom.contains("# UNIT"));
+}
+
+#[test]
+fn intervals_difference_and_resets() {
+    use crate::interval;
+    use crate::scope::Scope;
+    let t1 = tree::read(&trees().join("ls2080-mix-t1")).unwrap();
+    let t2 = tree::read(&trees().join("ls2080-mix-t2")).unwrap();
+    let vm = Scope::Vm("89-9".to_owned());
+    let iv = interval::between(&[t1.clone(), t2.clone()], &vm).unwrap();
+    assert_eq!(iv.resets, 0);
+    for (r, (a, b)) in iv
+        .rows
+        .iter()
+        .zip(t1.vms[0].summary.rows.iter().zip(&t2.vms[0].summary.rows))
+    {
+        assert_eq!(r.count, b.stats.count - a.stats.count, "{}", r.name);
+        assert_eq!(r.total, b.stats.total.0 - a.stats.total.0, "{}", r.name);
+        // The interval's histogram holds exactly its exits (both vCPUs live).
+        let i = iv.rows.iter().position(|x| x.name == r.name).unwrap();
+        assert_eq!(iv.histograms[i].iter().sum::<u64>(), r.count, "{}", r.name);
+        if r.count > 0 {
+            assert!(r.min <= r.p50 && r.p50 <= r.p99 && r.p99 <= r.max, "{r:?}");
+            // A new maximum inside the interval is the interval's own.
+            if b.stats.max > a.stats.max {
+                assert_eq!(r.max, b.stats.max);
+            }
+        }
+    }
+    // Counts that go down: a reset in between, from which the interval runs.
+    let iv = interval::between(&[t2.clone(), t1.clone()], &vm).unwrap();
+    assert_eq!(iv.resets, 1);
+    for (r, b) in iv.rows.iter().zip(&t1.vms[0].summary.rows) {
+        assert_eq!(
+            (r.count, r.total, r.max, r.exact),
+            (b.stats.count, b.stats.total.0, b.stats.max, true)
+        );
+    }
+    // Shares of handling time add up to 100% (within rounding down).
+    let sum: u128 = iv
+        .rows
+        .iter()
+        .filter_map(|r| iv.share(r))
+        .map(|s| s.0)
+        .sum();
+    assert!((9_990..=10_000).contains(&sum), "{sum}");
 }

@@ -108,7 +108,7 @@ pub fn read(root: &Path) -> Result<Snapshot> {
             Err(e) => return Err(e),
         }
     }
-    vms.sort_by(|a, b| vm_order(&a.name).cmp(&vm_order(&b.name)));
+    vms.sort_by_key(|v| vm_order(&v.name));
     Ok(Snapshot {
         unix_ms,
         root: root.display().to_string(),

@@ -10,6 +10,8 @@ use crate::interval::Interval;
 use crate::recording;
 use crate::scope::{Scope, ScopeArgs};
 use kvm_exit_timing_core::shared;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
@@ -142,7 +144,7 @@ fn top_rows(iv: &Interval, n: usize) -> Vec<String> {
         .iter()
         .filter(|r| r.is_exit() && r.count > 0)
         .collect();
-    rows.sort_by(|x, y| y.total.cmp(&x.total));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.total));
     rows.into_iter().take(n).map(|r| r.name.clone()).collect()
 }
 
@@ -253,6 +255,41 @@ fn format_us(v: f64) -> String {
     }
 }
 
+type BarChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>>;
+
+/// A chart of horizontal bars, one row per label (top to bottom as
+/// given), values from 0 to `max` along x.
+fn bar_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    x_desc: &str,
+    labels: &[String],
+    max: f64,
+) -> std::result::Result<BarChart<'a, DB>, String> {
+    let n = labels.len();
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(150)
+        .build_cartesian_2d(0.0..max, (0..n).into_segmented())
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(x_desc)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .y_labels(n)
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(chart)
+}
+
 fn share<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     iv: &Interval,
@@ -267,38 +304,24 @@ fn share<DB: DrawingBackend>(
         .map(|n| {
             (
                 n.clone(),
-                iv.share_bp(iv.row(n).expect("a row")) as f64 / 100.0,
+                iv.share(iv.row(n).expect("a row"))
+                    .map_or(0.0, |s| s.0 as f64 / 100.0),
             )
         })
         .collect();
     let max = shares.iter().map(|s| s.1).fold(0.0, f64::max).max(1.0) * 1.15;
-    let n = shares.len();
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            title(iv, "Share of exit handling time", src),
-            ("sans-serif", 22),
-        )
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(150)
-        .build_cartesian_2d(0.0..max, (0..n).into_segmented())
-        .map_err(|e| e.to_string())?;
-    let labels = shares.iter().map(|s| s.0.clone()).collect::<Vec<_>>();
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .x_desc(format!(
-            "% of {:.3} s spent handling exits",
-            iv.seconds(iv.handling_total())
-        ))
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
-        .y_labels(n)
-        .label_style(("sans-serif", 14))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    let labels: Vec<String> = shares.iter().map(|s| s.0.clone()).collect();
+    let x_desc = format!(
+        "% of {:.3} s spent handling exits",
+        iv.seconds(iv.handling_total())
+    );
+    let mut chart = bar_chart(
+        root,
+        &title(iv, "Share of exit handling time", src),
+        &x_desc,
+        &labels,
+        max,
+    )?;
     chart
         .draw_series(shares.iter().enumerate().map(|(i, (_, v))| {
             let mut bar = Rectangle::new(
@@ -347,34 +370,13 @@ fn diff<DB: DrawingBackend>(
         .fold(0.0, f64::max)
         .max(1e-3)
         * 1.2;
-    let n = names.len();
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!(
-                "Exit handling time: A {} vs B {}",
-                pa.display(),
-                pb.display()
-            ),
-            ("sans-serif", 20),
-        )
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(150)
-        .build_cartesian_2d(0.0..max, (0..n).into_segmented())
-        .map_err(|e| e.to_string())?;
-    let labels = names.clone();
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .x_desc("milliseconds handling exits in each run (B/A at the bars' end)")
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
-        .y_labels(n)
-        .label_style(("sans-serif", 14))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    let caption = format!(
+        "Exit handling time: A {} vs B {}",
+        pa.display(),
+        pb.display()
+    );
+    let x_desc = "milliseconds handling exits in each run (B/A at the bars' end)";
+    let mut chart = bar_chart(root, &caption, x_desc, &names, max)?;
     let blue = RGBColor(31, 119, 180);
     let orange = RGBColor(255, 127, 14);
     for (k, (iv, color, tag)) in [(a, blue, "A"), (b, orange, "B")].into_iter().enumerate() {

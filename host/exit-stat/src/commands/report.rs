@@ -150,9 +150,7 @@ fn json(iv: &Interval) -> JsonReport<'_> {
                 p50: r.p50,
                 p99: r.p99,
                 exact: r.exact,
-                time_share_percent: r
-                    .is_exit()
-                    .then(|| crate::layout::Fixed2(iv.share_bp(r) as u128)),
+                time_share_percent: iv.share(r),
             })
             .collect(),
     }

@@ -141,12 +141,7 @@ fn frame(snaps: &[Snapshot], view: &View, width: usize, help: Option<&str>) -> R
     rows.extend(others);
     for r in rows {
         let rate = per_s(r.count as u128, &iv);
-        let share = if r.is_exit() {
-            let bp = iv.share_bp(r);
-            format!("{}.{}%", bp / 100, bp % 100 / 10)
-        } else {
-            "-".to_owned()
-        };
+        let share = iv.share(r).map_or("-".to_owned(), |s| format!("{s}%"));
         let mark = if r.exact { "" } else { "~" };
         lines.push(format!(
             "{:<16} {:>10} {:>11.1} {:>7} {:>10} {:>10}",

@@ -138,7 +138,6 @@ pub fn interval(iv: &Interval) -> String {
         "interval_us",
     ]);
     for r in &iv.rows {
-        let bp = iv.share_bp(r);
         let _ = w.write_record([
             r.name.clone(),
             r.count.to_string(),
@@ -150,11 +149,7 @@ pub fn interval(iv: &Interval) -> String {
             r.p50.to_string(),
             r.p99.to_string(),
             r.exact.to_string(),
-            if r.is_exit() {
-                format!("{}.{:02}", bp / 100, bp % 100)
-            } else {
-                String::new()
-            },
+            iv.share(r).map_or(String::new(), |s| s.to_string()),
             iv.unit.clone(),
             iv.frequency_hz.to_string(),
             iv.length_us.to_string(),

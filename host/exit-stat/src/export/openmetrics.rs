@@ -20,6 +20,7 @@
 //! treats that as a counter reset.
 
 use crate::interval::Interval;
+use crate::layout::Stats;
 use crate::tree::Snapshot;
 use kvm_exit_timing_core::shared;
 use std::fmt::Write;
@@ -110,44 +111,63 @@ pub fn seconds(ticks: u128, hz: u64) -> String {
     s
 }
 
+/// One labelled row of a table: its labels and statistics.
+type Labelled<'a> = (Vec<(&'a str, &'a str)>, &'a Stats);
+
+/// A counter family of `rows`' counts (`NAME_total`) and its twin of their
+/// times (`NAME_seconds_total`, with `time_name` as NAME): `what` says whose
+/// exits they are.
+fn counted_and_timed(
+    o: &mut Out,
+    name: &str,
+    time_name: &str,
+    what: &str,
+    rows: &[Labelled<'_>],
+    hz: u64,
+) {
+    o.family(name, "counter", None, &format!("Exits {what}."));
+    for (labels, s) in rows {
+        o.sample(&format!("{name}_total"), labels, &s.count.to_string());
+    }
+    o.family(
+        time_name,
+        "counter",
+        Some("seconds"),
+        &format!("Time spent in exits {what}."),
+    );
+    for (labels, s) in rows {
+        o.sample(
+            &format!("{time_name}_total"),
+            labels,
+            &seconds(s.total.0, hz),
+        );
+    }
+}
+
 pub fn snapshot(snap: &Snapshot, dialect: Dialect) -> String {
     let mut o = Out::new(dialect);
     let hz = snap.summary.header.frequency_hz().unwrap_or(0);
-    let unit = snap.summary.header.unit().to_owned();
-    let clock = snap.summary.header.get("clock").unwrap_or("").to_owned();
+    let unit = snap.summary.header.unit();
+    let clock = snap.summary.header.get("clock").unwrap_or("");
 
     o.family("module", "info", None, "The module's version and clock.");
     o.sample(
         "module_info",
         &[
             ("version", snap.version()),
-            ("clock", &clock),
-            ("unit", &unit),
+            ("clock", clock),
+            ("unit", unit),
         ],
         "1",
     );
 
-    o.family("exits", "counter", None, "Exits of every VM since the last reset, by exit type (TIMEINGUEST: guest runs, DESCHEDULED: preemptions).");
-    for r in &snap.summary.rows {
-        o.sample(
-            "exits_total",
-            &[("type", &r.name)],
-            &r.stats.count.to_string(),
-        );
-    }
-    o.family(
-        "exit_seconds",
-        "counter",
-        Some("seconds"),
-        "Time spent in exits of every VM since the last reset, by exit type.",
-    );
-    for r in &snap.summary.rows {
-        o.sample(
-            "exit_seconds_total",
-            &[("type", &r.name)],
-            &seconds(r.stats.total.0, hz),
-        );
-    }
+    let host: Vec<Labelled<'_>> = snap
+        .summary
+        .rows
+        .iter()
+        .map(|r| (vec![("type", r.name.as_str())], &r.stats))
+        .collect();
+    counted_and_timed(&mut o, "exits", "exit_seconds", "of every VM since the last reset, by exit type (TIMEINGUEST: guest runs, DESCHEDULED: preemptions)", &host, hz);
     if let Some(el2) = &snap.summary.el2 {
         o.family(
             "el2_traps",
@@ -163,132 +183,101 @@ pub fn snapshot(snap: &Snapshot, dialect: Dialect) -> String {
             );
         }
     }
-    if !snap.breakdowns.is_empty() {
-        o.family(
+    let keys: Vec<Labelled<'_>> = snap
+        .breakdowns
+        .iter()
+        .flat_map(|(kind, b)| {
+            b.rows.iter().map(move |r| {
+                (
+                    vec![
+                        ("breakdown", kind.as_str()),
+                        ("type", r.row.as_str()),
+                        ("key", r.key.as_str()),
+                        ("detail", r.detail.as_str()),
+                    ],
+                    &r.stats,
+                )
+            })
+        })
+        .collect();
+    if !keys.is_empty() {
+        counted_and_timed(
+            &mut o,
             "breakdown_exits",
-            "counter",
-            None,
-            "Exits of every VM since the last reset, by breakdown key.",
-        );
-        for (kind, b) in &snap.breakdowns {
-            for r in &b.rows {
-                o.sample(
-                    "breakdown_exits_total",
-                    &[
-                        ("breakdown", kind),
-                        ("type", &r.row),
-                        ("key", &r.key),
-                        ("detail", &r.detail),
-                    ],
-                    &r.stats.count.to_string(),
-                );
-            }
-        }
-        o.family(
             "breakdown_exit_seconds",
-            "counter",
-            Some("seconds"),
-            "Time spent in exits of every VM since the last reset, by breakdown key.",
+            "of every VM since the last reset, by breakdown key",
+            &keys,
+            hz,
         );
-        for (kind, b) in &snap.breakdowns {
-            for r in &b.rows {
-                o.sample(
-                    "breakdown_exit_seconds_total",
-                    &[
-                        ("breakdown", kind),
-                        ("type", &r.row),
-                        ("key", &r.key),
-                        ("detail", &r.detail),
-                    ],
-                    &seconds(r.stats.total.0, hz),
-                );
-            }
-        }
     }
 
-    o.family(
+    let ids: Vec<Vec<String>> = snap
+        .vms
+        .iter()
+        .map(|vm| vm.vcpus.iter().map(|c| c.id.to_string()).collect())
+        .collect();
+    let mut vcpu_rows: Vec<Labelled<'_>> = Vec::new();
+    let mut hists = Vec::new();
+    for (vm, vm_ids) in snap.vms.iter().zip(&ids) {
+        for (c, id) in vm.vcpus.iter().zip(vm_ids) {
+            let id = id.as_str();
+            for r in &c.stats.rows {
+                vcpu_rows.push((
+                    vec![
+                        ("vm", vm.name.as_str()),
+                        ("vcpu", id),
+                        ("type", r.name.as_str()),
+                    ],
+                    &r.stats,
+                ));
+            }
+            if let Some(h) = &c.histogram {
+                for (row, stat) in h.rows.iter().zip(&c.stats.rows) {
+                    if row.count != 0 {
+                        hists.push((vm.name.as_str(), id, row, &stat.stats));
+                    }
+                }
+            }
+        }
+    }
+    counted_and_timed(
+        &mut o,
         "vcpu_exits",
-        "counter",
-        None,
-        "Exits of a live vCPU since the last reset, by exit type.",
-    );
-    for vm in &snap.vms {
-        for c in &vm.vcpus {
-            let id = c.id.to_string();
-            for r in &c.stats.rows {
-                o.sample(
-                    "vcpu_exits_total",
-                    &[("vm", &vm.name), ("vcpu", &id), ("type", &r.name)],
-                    &r.stats.count.to_string(),
-                );
-            }
-        }
-    }
-    o.family(
         "vcpu_exit_seconds",
-        "counter",
-        Some("seconds"),
-        "Time a live vCPU spent in exits since the last reset, by exit type.",
+        "of a live vCPU since the last reset, by exit type",
+        &vcpu_rows,
+        hz,
     );
-    for vm in &snap.vms {
-        for c in &vm.vcpus {
-            let id = c.id.to_string();
-            let chz = c.stats.header.frequency_hz().unwrap_or(hz);
-            for r in &c.stats.rows {
-                o.sample(
-                    "vcpu_exit_seconds_total",
-                    &[("vm", &vm.name), ("vcpu", &id), ("type", &r.name)],
-                    &seconds(r.stats.total.0, chz),
-                );
-            }
-        }
-    }
     o.family(
         "vcpu_exit_duration_seconds",
         "histogram",
         Some("seconds"),
         "Durations of a live vCPU's exits since the last reset, by exit type (rows with exits).",
     );
-    for vm in &snap.vms {
-        for c in &vm.vcpus {
-            let (Some(h), id) = (&c.histogram, c.id.to_string()) else {
-                continue;
-            };
-            for (row, stat) in h.rows.iter().zip(&c.stats.rows) {
-                if row.count == 0 {
-                    continue;
-                }
-                let dense = row.dense();
-                let mut cumulative = 0u64;
-                for (le, n) in power_of_two_buckets(&dense) {
-                    cumulative += n;
-                    let le = match le {
-                        Some(t) => seconds(t as u128, hz),
-                        None => "+Inf".to_owned(),
-                    };
-                    o.sample(
-                        "vcpu_exit_duration_seconds_bucket",
-                        &[
-                            ("vm", &vm.name),
-                            ("vcpu", &id),
-                            ("type", &row.name),
-                            ("le", &le),
-                        ],
-                        &cumulative.to_string(),
-                    );
-                }
-                o.sample(
-                    "vcpu_exit_duration_seconds_count",
-                    &[("vm", &vm.name), ("vcpu", &id), ("type", &row.name)],
-                    &cumulative.to_string(),
-                );
-                o.sample(
-                    "vcpu_exit_duration_seconds_sum",
-                    &[("vm", &vm.name), ("vcpu", &id), ("type", &row.name)],
-                    &seconds(stat.stats.total.0, hz),
-                );
-            }
+    for (vm, id, row, stats) in hists {
+        let labels = [("vm", vm), ("vcpu", id), ("type", row.name.as_str())];
+        let mut cumulative = 0u64;
+        for (le, n) in power_of_two_buckets(&row.dense()) {
+            cumulative += n;
+            let le = le.map_or_else(|| "+Inf".to_owned(), |t| seconds(t as u128, hz));
+            let mut with_le = labels.to_vec();
+            with_le.push(("le", &le));
+            o.sample(
+                "vcpu_exit_duration_seconds_bucket",
+                &with_le,
+                &cumulative.to_string(),
+            );
         }
+        o.sample(
+            "vcpu_exit_duration_seconds_count",
+            &labels,
+            &cumulative.to_string(),
+        );
+        o.sample(
+            "vcpu_exit_duration_seconds_sum",
+            &labels,
+            &seconds(stats.total.0, hz),
+        );
     }
     if let Some(ctl) = &snap.control {
         o.family("vms", "gauge", None, "VMs timed now.");

@@ -60,11 +60,4 @@ impl Breakdown {
         }
         Ok(Breakdown { header, rows })
     }
-
-    /// Whether the breakdown is switched on (`# breakdown: on...`).
-    pub fn is_on(&self) -> bool {
-        self.header
-            .get("breakdown")
-            .is_some_and(|v| v.starts_with("on"))
-    }
 }

@@ -103,8 +103,4 @@ impl Histogram {
         }
         Ok(Histogram { header, rows })
     }
-
-    pub fn row(&self, name: &str) -> Option<&RowHistogram> {
-        self.rows.iter().find(|r| r.name == name)
-    }
 }

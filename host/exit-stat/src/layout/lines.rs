@@ -17,11 +17,6 @@ impl<'a> Lines<'a> {
         }
     }
 
-    /// The number (1-based) of the line `next()` returned last.
-    pub fn number(&self) -> usize {
-        self.next
-    }
-
     pub fn peek(&self) -> Option<&'a str> {
         self.lines.get(self.next).copied()
     }

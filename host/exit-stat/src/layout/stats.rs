@@ -40,26 +40,34 @@ impl std::fmt::Display for Fixed2 {
     }
 }
 
+/// A number written as `text` says, digit for digit (serde_json's
+/// arbitrary precision).
+fn serialize_exact<S: Serializer>(text: String, s: S) -> Result<S::Ok, S::Error> {
+    let n: serde_json::Number = text.parse().map_err(serde::ser::Error::custom)?;
+    n.serialize(s)
+}
+
+/// A number's text, digit for digit.
+fn deserialize_exact<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(serde_json::Number::deserialize(d)?.to_string())
+}
+
 impl Serialize for Fixed2 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let n: serde_json::Number = self
-            .to_string()
-            .parse()
-            .map_err(serde::ser::Error::custom)?;
-        n.serialize(s)
+        serialize_exact(self.to_string(), s)
     }
 }
 
 impl<'de> Deserialize<'de> for Fixed2 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = serde_json::Number::deserialize(d)?;
-        let text = n.to_string();
+        let text = deserialize_exact(d)?;
+        // An integer rate, as another tool may write it.
         let text = if text.contains('.') {
             text
         } else {
             format!("{text}.00")
         };
-        Fixed2::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("bad rate {n}")))
+        Fixed2::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("bad rate {text}")))
     }
 }
 
@@ -71,22 +79,16 @@ pub struct Wide(pub u128);
 
 impl Serialize for Wide {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let n: serde_json::Number = self
-            .0
-            .to_string()
-            .parse()
-            .map_err(serde::ser::Error::custom)?;
-        n.serialize(s)
+        serialize_exact(self.0.to_string(), s)
     }
 }
 
 impl<'de> Deserialize<'de> for Wide {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = serde_json::Number::deserialize(d)?;
-        n.to_string()
-            .parse()
+        let text = deserialize_exact(d)?;
+        text.parse()
             .map(Wide)
-            .map_err(|_| serde::de::Error::custom(format!("bad total {n}")))
+            .map_err(|_| serde::de::Error::custom(format!("bad total {text}")))
     }
 }
 

@@ -74,23 +74,6 @@ impl Table {
         let el2 = parse_el2(&mut lines)?;
         Ok(Table { header, rows, el2 })
     }
-
-    pub fn row(&self, name: &str) -> Option<&Row> {
-        self.rows.iter().find(|r| r.name == name)
-    }
-
-    /// `# exits:`; the sum of the exit rows for a file without it.
-    pub fn exits(&self) -> u64 {
-        self.header
-            .get("exits")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| {
-                (0..shared::ROWS)
-                    .filter(|&i| shared::row_is_exit(i))
-                    .map(|i| self.rows[i].stats.count)
-                    .sum()
-            })
-    }
 }
 
 /// Whether row `name` counts guest exits (TIMEINGUEST, DESCHEDULED do not).
