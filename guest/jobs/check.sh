@@ -96,7 +96,7 @@ exit_stat_matches() {
 	vm=$(basename "$(find "$KET" -maxdepth 1 -name "$pid-*" | head -n1)")
 	/ket/kvm-exit-stat snapshot --format csv >/tmp/es.csv || fail=1
 	for f in "$KET"/summary "$KET"/sysregs "$KET"/hypercalls "$KET"/wfx "$KET"/mmio "$KET"/interrupts \
-		"$KET/$vm"/summary "$KET/$vm"/*/stats "$KET/$vm"/*/mmio; do
+		"$KET"/ipi "$KET/$vm"/summary "$KET/$vm"/ipi "$KET/$vm"/*/stats "$KET/$vm"/*/mmio; do
 		rel=${f#"$KET"/}
 		case "$rel" in
 		*/vcpu*/*) scope="vcpu,${rel%%/*},$(echo "$rel" | sed 's|.*/vcpu\([0-9]*\)/.*|\1|')" ;;

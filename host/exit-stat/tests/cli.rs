@@ -331,3 +331,28 @@ fn plots_render() {
         }
     }
 }
+
+#[test]
+fn snapshot_of_one_vcpu() {
+    let t = tree("ls2080-mix-t2");
+    let out = stdout(&run(&[
+        "snapshot", "--root", &t, "--vm", "89-9", "--vcpu", "1",
+    ]));
+    let scopes: Vec<&str> = out.lines().filter(|l| l.starts_with("# scope: ")).collect();
+    assert_eq!(scopes, ["# scope: VM 89-9 vCPU 1"], "{out}");
+    let j: serde_json::Value = serde_json::from_str(&stdout(&run(&[
+        "snapshot", "--root", &t, "--vm", "89-9", "--vcpu", "1", "--format", "json",
+    ])))
+    .unwrap();
+    assert_eq!(j["vms"][0]["vcpus"].as_array().unwrap().len(), 1);
+    assert_eq!(j["vms"][0]["vcpus"][0]["id"], 1);
+    let csv = stdout(&run(&["snapshot", "--root", &t, "--format", "csv"]));
+    // The IPI latency rows of every scope.
+    assert_eq!(
+        csv.lines()
+            .filter(|l| l.contains(",ipi,SGI_TO_RUNNING,"))
+            .count(),
+        4,
+        "{csv}"
+    );
+}

@@ -3,7 +3,7 @@
 //! CSV: one record per table row and per breakdown key, of every scope.
 
 use crate::interval::Interval;
-use crate::layout::{Breakdown, Stats, Table};
+use crate::layout::{Breakdown, Ipi, Stats, Table};
 use crate::tree::{Breakdowns, Snapshot};
 
 const SNAPSHOT_COLUMNS: [&str; 19] = [
@@ -44,6 +44,7 @@ pub fn snapshot(snap: &Snapshot) -> String {
     };
     table(&mut w, &host, "summary", &snap.summary);
     breakdowns(&mut w, &host, &snap.breakdowns, &snap.summary);
+    ipi(&mut w, &host, snap.ipi.as_ref(), &snap.summary);
     for vm in &snap.vms {
         let p = Place {
             scope: "vm",
@@ -52,6 +53,7 @@ pub fn snapshot(snap: &Snapshot) -> String {
         };
         table(&mut w, &p, "summary", &vm.summary);
         breakdowns(&mut w, &p, &vm.breakdowns, &vm.summary);
+        ipi(&mut w, &p, vm.ipi.as_ref(), &vm.summary);
         for vcpu in &vm.vcpus {
             let p = Place {
                 scope: "vcpu",
@@ -60,6 +62,7 @@ pub fn snapshot(snap: &Snapshot) -> String {
             };
             table(&mut w, &p, "stats", &vcpu.stats);
             breakdowns(&mut w, &p, &vcpu.breakdowns, &vcpu.stats);
+            ipi(&mut w, &p, vcpu.ipi.as_ref(), &vcpu.stats);
         }
     }
     finish(w)
@@ -103,6 +106,13 @@ fn record(
 fn table(w: &mut csv::Writer<Vec<u8>>, p: &Place<'_>, file: &str, t: &Table) {
     for r in &t.rows {
         record(w, p, file, [&r.name, "", ""], &r.stats, t);
+    }
+}
+
+/// The IPI latency rows by kind (the matrix is in the JSON only).
+fn ipi(w: &mut csv::Writer<Vec<u8>>, p: &Place<'_>, ipi: Option<&Ipi>, t: &Table) {
+    for r in ipi.map_or(&[][..], |i| &i.rows[..]) {
+        record(w, p, "ipi", [&r.name, "", ""], &r.stats, t);
     }
 }
 

@@ -211,6 +211,31 @@ pub fn snapshot(snap: &Snapshot, dialect: Dialect) -> String {
         );
     }
 
+    if let Some(ipi) = &snap.ipi {
+        let kinds: Vec<Labelled<'_>> = ipi
+            .rows
+            .iter()
+            .map(|r| (vec![("kind", r.name.as_str())], &r.stats))
+            .collect();
+        o.family(
+            "ipis",
+            "counter",
+            None,
+            "Virtual IPIs timed (breakdown ipi), by where the receiver was.",
+        );
+        for (labels, s) in &kinds {
+            o.sample("ipis_total", labels, &s.count.to_string());
+        }
+        o.family(
+            "ipi_latency_seconds",
+            "counter",
+            Some("seconds"),
+            "Latency of the virtual IPIs timed, summed, by where the receiver was.",
+        );
+        for (labels, s) in &kinds {
+            o.sample("ipi_latency_seconds_total", labels, &seconds(s.total.0, hz));
+        }
+    }
     let ids: Vec<Vec<String>> = snap
         .vms
         .iter()
