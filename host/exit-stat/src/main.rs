@@ -19,7 +19,6 @@ mod tests;
 
 use clap::{Parser, Subcommand};
 use error::code;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -30,14 +29,6 @@ struct Cli {
 }
 
 const EXIT_CODES: &str = "Exit status: 0 ok, 1 an I/O error, 2 a bad command line, 3 no tables (debugfs not mounted, module not loaded, no such --root), 4 permission denied (not root), 5 a file that does not parse or has an unknown layout version, 6 no such VM or vCPU.";
-
-/// Where the module's files are.
-#[derive(clap::Args, Clone)]
-pub struct RootArg {
-    /// The module's debugfs directory, or a copy of it taken elsewhere.
-    #[arg(long, value_name = "DIR", default_value = tree::DEFAULT_ROOT)]
-    pub root: PathBuf,
-}
 
 #[derive(Subcommand)]
 enum Command {

@@ -11,6 +11,14 @@ use std::path::{Path, PathBuf};
 
 pub const DEFAULT_ROOT: &str = "/sys/kernel/debug/kvm_exit_timing";
 
+/// Where the module's files are.
+#[derive(clap::Args, Clone)]
+pub struct RootArg {
+    /// The module's debugfs directory, or a copy of it taken elsewhere.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_ROOT)]
+    pub root: PathBuf,
+}
+
 /// The breakdown files that exist in one directory, by kind.
 pub type Breakdowns = BTreeMap<String, Breakdown>;
 

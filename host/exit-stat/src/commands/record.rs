@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::recording::{self, Writer};
 use crate::tree;
-use crate::RootArg;
+use crate::tree::RootArg;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -9,7 +9,7 @@ use crate::interval;
 use crate::scope::{self, Scope, ScopeArgs};
 use crate::seed_table;
 use crate::tree;
-use crate::RootArg;
+use crate::tree::RootArg;
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -8,8 +8,8 @@
 use crate::error::{Error, Result};
 use crate::interval::{self, Interval, RowInterval};
 use crate::scope::{Scope, ScopeArgs};
+use crate::tree::RootArg;
 use crate::tree::{self, Snapshot};
-use crate::RootArg;
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use std::time::{Duration, Instant};
 
