@@ -192,6 +192,16 @@ for boot in $boots lockdown; do
 	grep -qx 'ket-result: exit=0' "$run/$boot/results.txt" ||
 		grep -qE '^not ok ' "$run/$boot/results.txt" ||
 		point fail "guest [$boot]: guest reported failure without a failing test point"
+	# The boots that ran kvm-exit-stat on a Linux guest left its JSON and
+	# the files it read in their results: Python compares them here.
+	if grep -q '^#J ' "$run/$boot/results.txt"; then
+		if out=$(/usr/bin/python3 "$KET_ROOT/scripts/check-exit-stat-json.py" "$run/$boot/results.txt" 2>&1); then
+			point ok "guest [$boot] kvm-exit-stat: its snapshot's JSON equals the module's files ($(tail -n1 <<<"$out"))"
+		else
+			printf '%s\n' "$out" | sed 's/^/    /'
+			point fail "guest [$boot] kvm-exit-stat: its snapshot's JSON equals the module's files"
+		fi
+	fi
 done
 ket_log "guest logs and results: $run"
 finish

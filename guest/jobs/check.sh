@@ -117,6 +117,16 @@ exit_stat_matches() {
 			END { exit bad || !n }' /tmp/es.csv FS=" " "$f" >/tmp/es-diff || fail=1
 		tee -a "$RESULTS" </tmp/es-diff
 	done
+	# The JSON and the files it was read from, for the host to compare
+	# (scripts/check-exit-stat-json.py).
+	/ket/kvm-exit-stat snapshot --format json --vm "$vm" >/tmp/es.json || fail=1
+	{
+		sed 's/^/#J /' /tmp/es.json
+		for f in "$KET"/summary "$KET/$vm"/summary "$KET/$vm"/*/stats "$KET/$vm"/*/histogram; do
+			echo "#F ${f#"$KET"/}"
+			sed 's/^/#f /' "$f"
+		done
+	} >>"$RESULTS"
 	/ket/kvm-exit-stat top --once --interval 0.2 --vm "$vm" >/tmp/es-top.txt || fail=1
 	grep -q "^kvm-exit-stat top: VM $vm " /tmp/es-top.txt || fail=1
 	/ket/kvm-exit-stat report /tmp/es.jsonl --vm "$vm" >/tmp/es-report.txt || fail=1
