@@ -99,7 +99,7 @@ job_main() {
 	kill -CONT $pid
 	wait $pid || { say "# QEMU failed"; failed=1; }
 	say "# $(grep 'ket-vm: done' /tmp/vm.log)"
-	kill -INT $rpid
+	kill -TERM $rpid
 	wait $rpid || failed=1
 	say ""
 	say "\$ kvm-exit-stat report /tmp/demo.jsonl --vm $vm   # the recorded run, from the VM's start"
