@@ -356,3 +356,33 @@ fn snapshot_of_one_vcpu() {
         "{csv}"
     );
 }
+
+#[test]
+fn record_stops_on_sigterm_with_nothing_lost() {
+    let out = tmp("term.jsonl");
+    let mut child = bin()
+        .args([
+            "record",
+            "--root",
+            &tree("ls2080-mix-t1"),
+            "-o",
+            out.to_str().unwrap(),
+            "--interval",
+            "0.05",
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    // The description, the first snapshot, and one at the signal at least.
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.lines().count() >= 3, "{} lines", text.lines().count());
+    stdout(&run(&["report", out.to_str().unwrap()]));
+}
