@@ -15,6 +15,21 @@ use crate::tree::Snapshot;
 use kvm_exit_timing_core::shared;
 use std::collections::BTreeMap;
 
+/// How much min, max, stddev, p50 and p99 of an interval row can be
+/// trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// The module's own values.
+    Exact,
+    /// From the interval's histogram, within a bucket (12.5%).
+    Estimated,
+    /// The histograms hold none of the interval's exits (they belonged to
+    /// a VM destroyed since, or were recorded between the reads of two
+    /// files of one snapshot).
+    Unknown,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowInterval {
     pub name: String,
@@ -25,8 +40,8 @@ pub struct RowInterval {
     pub stddev: u64,
     pub p50: u64,
     pub p99: u64,
-    /// min, max, stddev, p50 and p99 are the module's, not estimates.
-    pub exact: bool,
+    /// How far min, max, stddev, p50 and p99 can be trusted.
+    pub precision: Precision,
 }
 
 impl RowInterval {
@@ -41,7 +56,21 @@ impl RowInterval {
             stddev: s.stddev,
             p50: s.p50,
             p99: s.p99,
-            exact: true,
+            precision: Precision::Exact,
+        }
+    }
+
+    /// `v` (one of min, max, stddev, p50, p99) if it is known.
+    pub fn known(&self, v: u64) -> Option<u64> {
+        (self.precision != Precision::Unknown).then_some(v)
+    }
+
+    /// `v` as a table shows it: `~` before an estimate, `?` if unknown.
+    pub fn shown(&self, v: u64) -> String {
+        match self.precision {
+            Precision::Exact => v.to_string(),
+            Precision::Estimated => format!("~{v}"),
+            Precision::Unknown => "?".to_owned(),
         }
     }
 
@@ -221,6 +250,22 @@ fn estimated(
         last.map_or(max_b, |i| shared::bucket_bounds(i).1.min(max_b))
     };
     let hcount: u64 = hist.iter().sum();
+    if hcount == 0 {
+        // Extremes that cannot sway a later join.
+        return RowInterval {
+            min: u64::MAX,
+            max: 0,
+            precision: Precision::Unknown,
+            ..RowInterval::whole(
+                name,
+                &Stats {
+                    count,
+                    total: crate::layout::stats::Wide(total),
+                    ..Stats::default()
+                },
+            )
+        };
+    }
     let [p50, p99] = shared::percentiles(hist, hcount, [500, 990], max);
     RowInterval {
         name: name.to_owned(),
@@ -231,7 +276,7 @@ fn estimated(
         stddev: hist_stddev(hist),
         p50,
         p99,
-        exact: false,
+        precision: Precision::Estimated,
     }
 }
 
@@ -245,7 +290,7 @@ fn empty_row(name: &str) -> RowInterval {
         stddev: 0,
         p50: 0,
         p99: 0,
-        exact: true,
+        precision: Precision::Exact,
     }
 }
 
@@ -301,6 +346,7 @@ fn join(a: Interval, b: Interval) -> Interval {
             let max = ra.max.max(rb.max);
             let hcount: u64 = h.iter().sum();
             let [p50, p99] = shared::percentiles(h, hcount, [500, 990], max);
+            let known = ra.precision != Precision::Unknown || rb.precision != Precision::Unknown;
             RowInterval {
                 name: ra.name.clone(),
                 count,
@@ -310,7 +356,11 @@ fn join(a: Interval, b: Interval) -> Interval {
                 stddev: hist_stddev(h),
                 p50,
                 p99,
-                exact: false,
+                precision: if known && hcount > 0 {
+                    Precision::Estimated
+                } else {
+                    Precision::Unknown
+                },
             }
         })
         .collect();

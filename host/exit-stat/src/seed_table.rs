@@ -4,7 +4,7 @@
 //! max, avg, total, stddev), with the percentiles and each row's share of
 //! the handling time added.
 
-use crate::interval::{Interval, RowInterval};
+use crate::interval::{Interval, Precision, RowInterval};
 use std::fmt::Write;
 
 pub struct Options {
@@ -26,30 +26,26 @@ pub fn render(iv: &Interval, opts: &Options) -> String {
     ]
     .map(str::to_owned)];
     for r in &rows {
-        let approx = |v: u64| {
-            if r.exact {
-                v.to_string()
-            } else {
-                format!("~{v}")
-            }
-        };
         let share = iv.share(r).map_or("-".to_owned(), |s| s.to_string());
         cells.push([
             r.name.clone(),
             r.count.to_string(),
-            approx(r.min),
-            approx(r.max),
+            r.shown(r.min),
+            r.shown(r.max),
             r.avg().to_string(),
             r.total.to_string(),
-            approx(r.stddev),
-            approx(r.p50),
-            approx(r.p99),
+            r.shown(r.stddev),
+            r.shown(r.p50),
+            r.shown(r.p99),
             share,
         ]);
     }
     write_aligned(&mut out, &cells);
-    if rows.iter().any(|r| !r.exact) {
+    if rows.iter().any(|r| r.precision == Precision::Estimated) {
         out.push_str("# ~: from the interval's histogram (within 12.5%): the interval starts after the row's first exit\n");
+    }
+    if rows.iter().any(|r| r.precision == Precision::Unknown) {
+        out.push_str("# ?: not in any histogram: the exits were a destroyed VM's, or were recorded between two files' reads\n");
     }
     out
 }

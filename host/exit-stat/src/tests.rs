@@ -247,8 +247,13 @@ fn intervals_difference_and_resets() {
     assert_eq!(iv.resets, 1);
     for (r, b) in iv.rows.iter().zip(&t1.vms[0].summary.rows) {
         assert_eq!(
-            (r.count, r.total, r.max, r.exact),
-            (b.stats.count, b.stats.total.0, b.stats.max, true)
+            (r.count, r.total, r.max, r.precision),
+            (
+                b.stats.count,
+                b.stats.total.0,
+                b.stats.max,
+                interval::Precision::Exact
+            )
         );
     }
     // Shares of handling time add up to 100% (within rounding down).
@@ -259,4 +264,27 @@ fn intervals_difference_and_resets() {
         .map(|s| s.0)
         .sum();
     assert!((9_990..=10_000).contains(&sum), "{sum}");
+}
+
+#[test]
+fn exits_no_histogram_holds_are_unknown() {
+    use crate::interval::{self, Precision};
+    use crate::scope::Scope;
+    let t1 = tree::read(&trees().join("ls2080-mix-t1")).unwrap();
+    // One more WFX in the VM's table than its vCPUs' histograms hold, as
+    // when an exit is recorded between the reads of two files.
+    let mut later = t1.clone();
+    later.unix_ms += 1000;
+    later.vms[0].summary.rows[0].stats.count += 1;
+    later.vms[0].summary.rows[0].stats.total.0 += 5000;
+    let iv = interval::between(&[t1, later], &Scope::Vm("89-9".to_owned())).unwrap();
+    let wfx = &iv.rows[0];
+    assert_eq!(
+        (wfx.count, wfx.total, wfx.precision),
+        (1, 5000, Precision::Unknown)
+    );
+    assert_eq!(wfx.known(wfx.p99), None);
+    let text = crate::seed_table::render(&iv, &crate::seed_table::Options { all_rows: false });
+    let line = text.lines().find(|l| l.starts_with("WFX ")).unwrap();
+    assert!(line.contains(" ? "), "{line}");
 }

@@ -386,3 +386,14 @@ fn record_stops_on_sigterm_with_nothing_lost() {
     assert!(text.lines().count() >= 3, "{} lines", text.lines().count());
     stdout(&run(&["report", out.to_str().unwrap()]));
 }
+
+#[test]
+fn a_vm_born_during_the_recording_is_reported_exactly() {
+    let rec = recording_of("empty", "ls2080-mix-t2");
+    let text = stdout(&run(&["report", rec.to_str().unwrap(), "--vm", "89-9"]));
+    assert!(!text.contains('~'), "{text}");
+    let wfx = file_row(&trees().join("ls2080-mix-t2/89-9/summary"), "WFX");
+    let line = text.lines().find(|l| l.starts_with("WFX ")).unwrap();
+    let f: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&f[1..9], &wfx[1..9], "{line}");
+}

@@ -82,7 +82,14 @@ pub fn interval_of(rec: &Recording, scope: &Scope) -> Result<(Interval, Option<S
         // Created during the recording: everything it did, from its start.
         let mut v = vec![empty_like(&snaps[first])];
         v.extend_from_slice(&snaps[first..=last]);
-        interval::between(&v, scope)?
+        let iv = interval::between(&v, scope)?;
+        // Unless it was reset meanwhile, that is its table as it stands in
+        // its last snapshot: the module's own values, every one exact.
+        if iv.resets == 0 {
+            interval::since_reset(&snaps[last], scope)?
+        } else {
+            iv
+        }
     } else {
         interval::between(&snaps[first..=last], scope)?
     };
@@ -108,14 +115,14 @@ struct JsonRow<'a> {
     #[serde(rename = "type")]
     name: &'a str,
     count: u64,
-    min: u64,
-    max: u64,
+    min: Option<u64>,
+    max: Option<u64>,
     avg: u64,
     total: u128,
-    stddev: u64,
-    p50: u64,
-    p99: u64,
-    exact: bool,
+    stddev: Option<u64>,
+    p50: Option<u64>,
+    p99: Option<u64>,
+    precision: crate::interval::Precision,
     time_share_percent: Option<crate::layout::Fixed2>,
 }
 
@@ -142,14 +149,14 @@ fn json(iv: &Interval) -> JsonReport<'_> {
             .map(|r| JsonRow {
                 name: &r.name,
                 count: r.count,
-                min: r.min,
-                max: r.max,
+                min: r.known(r.min),
+                max: r.known(r.max),
                 avg: r.avg(),
                 total: r.total,
-                stddev: r.stddev,
-                p50: r.p50,
-                p99: r.p99,
-                exact: r.exact,
+                stddev: r.known(r.stddev),
+                p50: r.known(r.p50),
+                p99: r.known(r.p99),
+                precision: r.precision,
                 time_share_percent: iv.share(r),
             })
             .collect(),

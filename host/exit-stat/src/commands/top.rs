@@ -6,7 +6,7 @@
 //! columns; `--once` prints one frame to stdout.
 
 use crate::error::{Error, Result};
-use crate::interval::{self, Interval, RowInterval};
+use crate::interval::{self, Interval, Precision, RowInterval};
 use crate::scope::{Scope, ScopeArgs};
 use crate::tree::RootArg;
 use crate::tree::{self, Snapshot};
@@ -142,7 +142,6 @@ fn frame(snaps: &[Snapshot], view: &View, width: usize, help: Option<&str>) -> R
     for r in rows {
         let rate = per_s(r.count as u128, &iv);
         let share = iv.share(r).map_or("-".to_owned(), |s| format!("{s}%"));
-        let mark = if r.exact { "" } else { "~" };
         lines.push(format!(
             "{:<16} {:>10} {:>11.1} {:>7} {:>10} {:>10}",
             r.name,
@@ -150,7 +149,11 @@ fn frame(snaps: &[Snapshot], view: &View, width: usize, help: Option<&str>) -> R
             ms_per_s(r.total, &iv),
             share,
             format!("{:.1}", us(r.avg() as u128, &iv)),
-            format!("{mark}{:.1}", us(r.p99 as u128, &iv)),
+            match r.precision {
+                Precision::Exact => format!("{:.1}", us(r.p99 as u128, &iv)),
+                Precision::Estimated => format!("~{:.1}", us(r.p99 as u128, &iv)),
+                Precision::Unknown => "?".to_owned(),
+            },
         ));
     }
     for l in &mut lines {
