@@ -112,7 +112,10 @@ pub fn read(root: &Path) -> Result<Snapshot> {
     for dir in subdirs(root)? {
         match read_vm(&dir) {
             Ok(vm) => vms.push(vm),
-            Err(Error::Io { err, .. }) if err.kind() == std::io::ErrorKind::NotFound => {}
+            // Destroyed while it was read: its files vanish (ENOENT) or
+            // fail (debugfs gives EIO for a file removed while open).
+            Err(Error::Io { err, .. })
+                if err.kind() == std::io::ErrorKind::NotFound || !dir.exists() => {}
             Err(e) => return Err(e),
         }
     }
