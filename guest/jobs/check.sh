@@ -136,6 +136,26 @@ exit_stat_matches() {
 	return $fail
 }
 
+# kvm-exit-stat reading the whole tree again and again while VMs come
+# and go (vm_churn_test's): not one snapshot may fail.
+exit_stat_under_churn() {
+	local pid n=0 bad=0
+	/ket/tests/vm_churn_test -n 30 >/tmp/es-churn.out 2>&1 &
+	pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		/ket/kvm-exit-stat snapshot --format json >/dev/null 2>>/tmp/es-churn.err || bad=$((bad + 1))
+		n=$((n + 1))
+	done
+	if ! wait $pid; then
+		say "# vm_churn_test failed:"
+		tail -n 5 /tmp/es-churn.out | sed 's/^/#   /' | tee -a "$RESULTS"
+		return 1
+	fi
+	say "# kvm-exit-stat: $n snapshots while 30 VMs came and went, $bad failed"
+	[ -s /tmp/es-churn.err ] && sed 's/^/#   /' /tmp/es-churn.err | sort | uniq -c | head -n 5 | tee -a "$RESULTS"
+	[ $bad -eq 0 ] && [ $n -gt 0 ]
+}
+
 # The guests' GIC: the host's.
 vm_gic() { grep -q gic-v3 /proc/device-tree/intc@8000000/compatible && echo 3 || echo 2; }
 
@@ -170,6 +190,7 @@ run_check() { # quick|full upstream|no-upstream
 	run_test "exit_counts_test -c cycles" $limit /ket/tests/exit_counts_test -c cycles
 	run_test "exit_counts_test -b" $limit /ket/tests/exit_counts_test -b
 	[ "$scale" = full ] || check_point "kvm-exit-stat: its snapshot equals the files on a running Linux guest; top and report show it" exit_stat_matches
+	[ "$scale" = full ] || check_point "kvm-exit-stat: every snapshot succeeds while VMs come and go" exit_stat_under_churn
 	# The upstream regression list, with the module loaded.
 	[ "$upstream" = no-upstream ] || while read -r t limit; do
 		case "$t" in ''|'#'*) continue ;; esac

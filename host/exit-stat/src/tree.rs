@@ -113,9 +113,9 @@ pub fn read(root: &Path) -> Result<Snapshot> {
         match read_vm(&dir) {
             Ok(vm) => vms.push(vm),
             // Destroyed while it was read: its files vanish (ENOENT) or
-            // fail (debugfs gives EIO for a file removed while open).
-            Err(Error::Io { err, .. })
-                if err.kind() == std::io::ErrorKind::NotFound || !dir.exists() => {}
+            // fail (debugfs gives EIO for a file removed while open). Its
+            // name can already be a new VM's (the same pid and fd).
+            Err(Error::Io { err, .. }) if gone(&err) => {}
             Err(e) => return Err(e),
         }
     }
@@ -130,6 +130,14 @@ pub fn read(root: &Path) -> Result<Snapshot> {
         vms,
     })
 }
+
+/// Whether a read failed because its file was removed: ENOENT, or EIO,
+/// which debugfs returns for a file removed while open.
+fn gone(err: &std::io::Error) -> bool {
+    err.kind() == std::io::ErrorKind::NotFound || err.raw_os_error() == Some(EIO)
+}
+
+const EIO: i32 = 5;
 
 /// VMs in the order of their pid and fd, numerically.
 fn vm_order(name: &str) -> (u64, u64, String) {
@@ -160,7 +168,7 @@ fn read_vm(dir: &Path) -> Result<Vm> {
         };
         let stats = match required(&sub.join("stats"), Table::parse) {
             Ok(s) => s,
-            Err(Error::Io { err, .. }) if err.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(Error::Io { err, .. }) if gone(&err) => continue,
             Err(e) => return Err(e),
         };
         vcpus.push(Vcpu {
