@@ -102,6 +102,15 @@ pub struct Interval {
 }
 
 impl Interval {
+    /// The guest exits in the interval (TIMEINGUEST, DESCHEDULED excluded).
+    pub fn exits(&self) -> u64 {
+        self.rows
+            .iter()
+            .filter(|r| r.is_exit())
+            .map(|r| r.count)
+            .sum()
+    }
+
     /// The time spent handling exits (TIMEINGUEST, DESCHEDULED excluded).
     pub fn handling_total(&self) -> u128 {
         self.rows

@@ -64,12 +64,7 @@ fn header(out: &mut String, iv: &Interval) {
         }
     );
     let _ = writeln!(out, "# unit: {} at {} Hz", iv.unit, iv.frequency_hz);
-    let exits: u64 = iv
-        .rows
-        .iter()
-        .filter(|r| r.is_exit())
-        .map(|r| r.count)
-        .sum();
+    let exits = iv.exits();
     let _ = writeln!(
         out,
         "# exits: {exits}, handling time {:.6} s",

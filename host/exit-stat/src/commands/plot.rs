@@ -236,6 +236,13 @@ fn histogram<DB: DrawingBackend>(
             .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))
             .map_err(|e| e.to_string())?;
     }
+    draw_legend(&mut chart)
+}
+
+/// The series' legend, boxed, where it hides the least.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> std::result::Result<(), String> {
     chart
         .configure_series_labels()
         .label_font(("sans-serif", 15))
@@ -416,11 +423,5 @@ fn diff<DB: DrawingBackend>(
             )
         }))
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", 15))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| e.to_string())
+    draw_legend(&mut chart)
 }

@@ -106,12 +106,7 @@ fn frame(snaps: &[Snapshot], view: &View, width: usize, help: Option<&str>) -> R
         view.sort.word(),
         if view.paused { " | PAUSED" } else { "" }
     )];
-    let exits: u64 = iv
-        .rows
-        .iter()
-        .filter(|r| r.is_exit())
-        .map(|r| r.count)
-        .sum();
+    let exits = iv.exits();
     lines.push(format!(
         "{} VMs, {} vCPUs | {} exits/s, handling {:.1} ms/s | {} at {} Hz",
         now.vms.len(),

@@ -42,30 +42,60 @@ pub fn snapshot(snap: &Snapshot) -> String {
         vm: "",
         vcpu: String::new(),
     };
-    table(&mut w, &host, "summary", &snap.summary);
-    breakdowns(&mut w, &host, &snap.breakdowns, &snap.summary);
-    ipi(&mut w, &host, snap.ipi.as_ref(), &snap.summary);
+    scope(
+        &mut w,
+        &host,
+        "summary",
+        &snap.summary,
+        &snap.breakdowns,
+        snap.ipi.as_ref(),
+    );
     for vm in &snap.vms {
         let p = Place {
             scope: "vm",
             vm: &vm.name,
             vcpu: String::new(),
         };
-        table(&mut w, &p, "summary", &vm.summary);
-        breakdowns(&mut w, &p, &vm.breakdowns, &vm.summary);
-        ipi(&mut w, &p, vm.ipi.as_ref(), &vm.summary);
+        scope(
+            &mut w,
+            &p,
+            "summary",
+            &vm.summary,
+            &vm.breakdowns,
+            vm.ipi.as_ref(),
+        );
         for vcpu in &vm.vcpus {
             let p = Place {
                 scope: "vcpu",
                 vm: &vm.name,
                 vcpu: vcpu.id.to_string(),
             };
-            table(&mut w, &p, "stats", &vcpu.stats);
-            breakdowns(&mut w, &p, &vcpu.breakdowns, &vcpu.stats);
-            ipi(&mut w, &p, vcpu.ipi.as_ref(), &vcpu.stats);
+            scope(
+                &mut w,
+                &p,
+                "stats",
+                &vcpu.stats,
+                &vcpu.breakdowns,
+                vcpu.ipi.as_ref(),
+            );
         }
     }
     finish(w)
+}
+
+/// Every row of one scope: its table (`file` is its name), its
+/// breakdowns and its IPI latency rows.
+fn scope(
+    w: &mut csv::Writer<Vec<u8>>,
+    p: &Place<'_>,
+    file: &str,
+    t: &Table,
+    b: &Breakdowns,
+    i: Option<&Ipi>,
+) {
+    table(w, p, file, t);
+    breakdowns(w, p, b, t);
+    ipi(w, p, i, t);
 }
 
 fn finish(w: csv::Writer<Vec<u8>>) -> String {
