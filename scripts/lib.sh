@@ -270,19 +270,25 @@ ket_run_dir() {
 # v=$(ket_arm64_version PKG PIN) || exit 1: without inherit_errexit, a
 # failing $(...) inside another $(...) would go unnoticed.
 ket_arm64_version() {
-	local pkg=$1 pin=$2 known ver
+	ket_deb_version "$1:arm64" "$2"
+}
+
+# The same for any Debian package PKG (NAME or NAME:ARCH).
+ket_deb_version() {
+	local pkg=$1 pin=$2 known ver hint=''
 	# Captured first: grep -q leaving early would fail apt-cache with
 	# SIGPIPE, and pipefail the test.
-	known=$(apt-cache madison "$pkg:arm64" 2>/dev/null || true)
+	known=$(apt-cache madison "$pkg" 2>/dev/null || true)
 	if grep -qF " $pin " <<<"$known"; then
 		echo "$pin"
 		return 0
 	fi
-	ver=$(apt-cache policy "$pkg:arm64" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+	ver=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+	case "$pkg" in *:arm64) hint=' (it adds the arm64 architecture)' ;; esac
 	# shellcheck disable=SC2015 # ket_die when either test fails
 	[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
-		ket_die "$pkg:arm64 not known to apt; run scripts/setup.sh (it adds the arm64 architecture)"
-	ket_warn "$pkg:arm64 $pin is gone from the archive; using $ver (untested)"
+		ket_die "$pkg not known to apt; run scripts/setup.sh$hint"
+	ket_warn "$pkg $pin is gone from the archive; using $ver (untested)"
 	echo "$ver"
 }
 
@@ -344,17 +350,8 @@ ket_tree_spec() { # dir
 # kvm-exit-stat's Prometheus exports (scripts/test-exit-stat.sh).
 KET_PROMETHEUS_PIN=2.42.0+ds-5+deb12u1
 ket_promtool() {
-	local ver dir known
-	ver=$KET_PROMETHEUS_PIN
-	# Captured first: grep -q leaving early would fail apt-cache with
-	# SIGPIPE, and pipefail the test.
-	known=$(apt-cache madison prometheus 2>/dev/null || true)
-	if ! grep -qF " $ver " <<<"$known"; then
-		ver=$(apt-cache policy prometheus 2>/dev/null | awk '/Candidate:/ { print $2 }')
-		# shellcheck disable=SC2015 # ket_die when either test fails
-		[ -n "$ver" ] && [ "$ver" != "(none)" ] || ket_die "prometheus is not known to apt"
-		ket_warn "prometheus $KET_PROMETHEUS_PIN is gone from the archive; using $ver (untested)"
-	fi
+	local ver dir
+	ver=$(ket_deb_version prometheus "$KET_PROMETHEUS_PIN") || exit 1
 	dir=$KET_CACHE/promtool-${ver//[:~+]/_}
 	if [ ! -x "$dir/promtool" ]; then
 		ket_log "downloading prometheus $ver for promtool" >&2
